@@ -1,0 +1,78 @@
+package catalog
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestKnownDropsUnknownAndKeepsCatalogOrder(t *testing.T) {
+	tests := []struct {
+		name      string
+		requested []string
+		want      []string
+	}{
+		{"empty", nil, nil},
+		{"unknown only", []string{"openid", "offline_access", "admin"}, nil},
+		{"order and duplicates", []string{"accounting:read", "invoices:read", "accounting:read"}, []string{"invoices:read", "accounting:read"}},
+		{"mixed", []string{"invoices:write", "email"}, []string{"invoices:write"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Known(tt.requested); !slices.Equal(got, tt.want) {
+				t.Errorf("Known(%q) = %q, want %q", tt.requested, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestScopeForTool(t *testing.T) {
+	tests := []struct {
+		tool      string
+		wantScope string
+		wantKnown bool
+	}{
+		{"whoami", "", true},
+		{"list_invoices", "invoices:read", true},
+		{"get_invoice", "invoices:read", true},
+		{"create_invoice", "invoices:write", true},
+		{"list_transactions", "accounting:read", true},
+		{"create_transaction", "accounting:write", true},
+		{"drop_database", "", false},
+	}
+	for _, tt := range tests {
+		scope, known := ScopeForTool(tt.tool)
+		if scope != tt.wantScope || known != tt.wantKnown {
+			t.Errorf("ScopeForTool(%q) = %q, %v; want %q, %v", tt.tool, scope, known, tt.wantScope, tt.wantKnown)
+		}
+	}
+}
+
+func TestEveryToolHasExactlyOneScope(t *testing.T) {
+	seen := map[string]string{}
+	for _, s := range All() {
+		if s.Label == "" || s.Description == "" {
+			t.Errorf("scope %s lacks a label or description", s.Name)
+		}
+		if s.Access != Read && s.Access != Write {
+			t.Errorf("scope %s has access %q", s.Name, s.Access)
+		}
+		for _, tool := range s.Tools {
+			if other, dup := seen[tool]; dup {
+				t.Errorf("tool %s is unlocked by both %s and %s", tool, other, s.Name)
+			}
+			seen[tool] = s.Name
+		}
+	}
+}
+
+func TestClientScopesIncludeOfflineAccess(t *testing.T) {
+	got := ClientScopes()
+	if !slices.Contains(got, OfflineAccess) || len(got) != len(All())+1 {
+		t.Errorf("ClientScopes() = %q", got)
+	}
+	// ClientScopes must not alias the catalog.
+	got[0] = "changed"
+	if Names()[0] == "changed" {
+		t.Error("ClientScopes aliases the catalog")
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/mcp-oauth/catalog
+
+go 1.26.8

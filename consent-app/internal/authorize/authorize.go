@@ -1,0 +1,78 @@
+// Package authorize reads the original authorization request that Hydra hands
+// to the login and consent steps (its request_url) and decides whether we
+// accept it. Hydra v2.3.0 ignores RFC 8707 `resource` and checks PKCE only at
+// the token endpoint, after the user has already signed in and approved; we
+// refuse such requests before the user does any work.
+package authorize
+
+import (
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
+)
+
+// Request is what we need from an authorization request.
+type Request struct {
+	// Resource is the RFC 8707 resource indicator, "" when absent.
+	Resource string
+	// RedirectURI is the client's redirect URI as requested.
+	RedirectURI string
+	// CodeChallengeMethod is "" when no code_challenge was sent.
+	CodeChallengeMethod string
+}
+
+// Parse reads the authorization request from Hydra's request_url.
+func Parse(requestURL string) (Request, error) {
+	u, err := url.Parse(requestURL)
+	if err != nil {
+		return Request{}, err
+	}
+	q := u.Query()
+	r := Request{Resource: q.Get("resource"), RedirectURI: q.Get("redirect_uri")}
+	if q.Get("code_challenge") != "" {
+		r.CodeChallengeMethod = q.Get("code_challenge_method")
+		if r.CodeChallengeMethod == "" {
+			r.CodeChallengeMethod = "plain" // RFC 7636's default
+		}
+	}
+	return r, nil
+}
+
+// Check returns the rejection for a request we do not serve, or nil. The
+// only resource we issue tokens for is mcpURL; a request without `resource`
+// (older clients) gets it too.
+func Check(r Request, mcpURL string) *hydraadmin.Rejection {
+	switch {
+	case r.CodeChallengeMethod == "":
+		return &hydraadmin.Rejection{Error: "invalid_request", Description: "PKCE is required: send code_challenge with code_challenge_method=S256."}
+	case r.CodeChallengeMethod != "S256":
+		return &hydraadmin.Rejection{Error: "invalid_request", Description: "Only the S256 PKCE method is supported; code_challenge_method=" + r.CodeChallengeMethod + " is not."}
+	case r.Resource != "" && r.Resource != mcpURL:
+		return &hydraadmin.Rejection{Error: "invalid_target", Description: "Unknown resource; the only resource served here is " + mcpURL + "."}
+	}
+	return nil
+}
+
+// RedirectHost returns the host the client's redirect goes to and whether it
+// is a program on the user's own computer (a loopback address).
+func (r Request) RedirectHost() (host string, loopback bool) {
+	u, err := url.Parse(r.RedirectURI)
+	if err != nil || u.Host == "" {
+		if err == nil && u.Scheme != "" {
+			return u.Scheme + ":", true // private-use scheme: a native app on this computer
+		}
+		return "", false
+	}
+	return u.Host, IsLoopback(u.Hostname())
+}
+
+// IsLoopback reports whether host names this computer.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

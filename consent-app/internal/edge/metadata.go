@@ -1,0 +1,115 @@
+package edge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/mcp-oauth/catalog"
+)
+
+// Metadata serves RFC 8414 authorization server metadata and a corrected
+// OpenID discovery document, both built from Hydra's own discovery document.
+type Metadata struct {
+	// HydraDiscoveryURL is Hydra's /.well-known/openid-configuration on its
+	// internal public listener.
+	HydraDiscoveryURL string
+	// PublicURL is the issuer.
+	PublicURL string
+	Client    *http.Client
+	// TTL bounds how long Hydra's document is reused; zero means one minute.
+	TTL time.Duration
+	Log *slog.Logger
+
+	mu      sync.Mutex
+	cached  map[string]any
+	fetched time.Time
+}
+
+// Correct rewrites Hydra's discovery document into what MCP clients need.
+// It is pure: the input is not modified.
+func Correct(hydraDoc map[string]any, publicURL string) map[string]any {
+	doc := make(map[string]any, len(hydraDoc)+4)
+	for k, v := range hydraDoc {
+		doc[k] = v
+	}
+	doc["issuer"] = publicURL
+	doc["authorization_endpoint"] = publicURL + "/oauth2/auth"
+	doc["token_endpoint"] = publicURL + "/oauth2/token"
+	doc["revocation_endpoint"] = publicURL + "/oauth2/revoke"
+	doc["jwks_uri"] = publicURL + "/.well-known/jwks.json"
+	doc["userinfo_endpoint"] = publicURL + "/userinfo"
+	doc["end_session_endpoint"] = publicURL + "/oauth2/sessions/logout"
+	// Our registration front, not Hydra's (which is disabled).
+	doc["registration_endpoint"] = publicURL + "/oauth2/register"
+	// Hydra advertises plain but rejects it; S256 is all we accept.
+	doc["code_challenge_methods_supported"] = []string{"S256"}
+	doc["scopes_supported"] = catalog.ClientScopes()
+	doc["response_types_supported"] = []string{"code"}
+	doc["response_modes_supported"] = []string{"query"}
+	doc["grant_types_supported"] = []string{"authorization_code", "refresh_token"}
+	doc["token_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "client_secret_post", "none"}
+	doc["revocation_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "client_secret_post", "none"}
+	// Endpoints we do not expose publicly.
+	for _, k := range []string{"introspection_endpoint", "device_authorization_endpoint", "credentials_endpoint_draft_00",
+		"credentials_supported_draft_00", "backchannel_logout_supported", "backchannel_logout_session_supported",
+		"frontchannel_logout_supported", "frontchannel_logout_session_supported", "request_parameter_supported",
+		"request_uri_parameter_supported", "require_request_uri_registration"} {
+		delete(doc, k)
+	}
+	return doc
+}
+
+// ServeHTTP answers with the corrected document.
+func (m *Metadata) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	doc, err := m.document(r.Context())
+	if err != nil {
+		m.Log.Error("fetch hydra discovery", "err", err)
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{
+			"error": "temporarily_unavailable", "error_description": "authorization server metadata is unavailable; try again shortly"})
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	writeJSON(w, http.StatusOK, doc)
+}
+
+func (m *Metadata) document(ctx context.Context) (map[string]any, error) {
+	ttl := m.TTL
+	if ttl == 0 {
+		ttl = time.Minute
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cached != nil && time.Since(m.fetched) < ttl {
+		return m.cached, nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.HydraDiscoveryURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := m.Client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("hydra discovery: HTTP %d", resp.StatusCode)
+	}
+	var hydraDoc map[string]any
+	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 1<<20)).Decode(&hydraDoc); err != nil {
+		return nil, fmt.Errorf("hydra discovery: %w", err)
+	}
+	m.cached, m.fetched = Correct(hydraDoc, m.PublicURL), time.Now()
+	return m.cached, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

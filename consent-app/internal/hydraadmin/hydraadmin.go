@@ -1,0 +1,158 @@
+// Package hydraadmin is the consent app's narrow view of Hydra's admin API:
+// the login and consent challenges and client creation. Handlers depend on
+// the Admin interface so they can be tested without Hydra.
+package hydraadmin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	hydra "github.com/ory/hydra-client-go/v2"
+)
+
+var (
+	// ErrChallengeInvalid means Hydra does not know the challenge, or it was
+	// already used or has expired. The user must restart from their app.
+	ErrChallengeInvalid = errors.New("hydraadmin: challenge unknown, used or expired")
+	// ErrUnavailable means Hydra could not be reached or failed.
+	ErrUnavailable = errors.New("hydraadmin: Hydra is unavailable")
+	// ErrRejected means Hydra refused a request as invalid (for example a
+	// client whose metadata it does not accept).
+	ErrRejected = errors.New("hydraadmin: request rejected")
+)
+
+// Rejection is an OAuth error returned to the client.
+type Rejection struct {
+	Error       string // e.g. access_denied, invalid_request
+	Description string
+}
+
+// ConsentGrant is what an approved consent grants.
+type ConsentGrant struct {
+	Scopes   []string
+	Audience []string
+	// AccessTokenClaims become the access token's `ext` claims.
+	AccessTokenClaims map[string]any
+}
+
+// Admin is the part of Hydra's admin API the consent app uses.
+type Admin interface {
+	LoginRequest(ctx context.Context, challenge string) (*hydra.OAuth2LoginRequest, error)
+	AcceptLogin(ctx context.Context, challenge, subject string) (redirectTo string, err error)
+	RejectLogin(ctx context.Context, challenge string, r Rejection) (redirectTo string, err error)
+	ConsentRequest(ctx context.Context, challenge string) (*hydra.OAuth2ConsentRequest, error)
+	AcceptConsent(ctx context.Context, challenge string, g ConsentGrant) (redirectTo string, err error)
+	RejectConsent(ctx context.Context, challenge string, r Rejection) (redirectTo string, err error)
+	CreateClient(ctx context.Context, c hydra.OAuth2Client) (*hydra.OAuth2Client, error)
+}
+
+// Client implements Admin with hydra-client-go.
+type Client struct {
+	api hydra.OAuth2API
+}
+
+// New returns a Client for Hydra's admin API at adminURL.
+func New(adminURL string) *Client {
+	cfg := hydra.NewConfiguration()
+	cfg.Servers = hydra.ServerConfigurations{{URL: adminURL}}
+	cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	return &Client{api: hydra.NewAPIClient(cfg).OAuth2API}
+}
+
+// classify turns a hydra-client-go failure into one of our sentinel errors,
+// keeping Hydra's message for the log but never the request.
+func classify(op string, resp *http.Response, err error) error {
+	if err == nil {
+		return nil
+	}
+	if resp == nil {
+		return fmt.Errorf("%s: %w: %v", op, ErrUnavailable, err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone || resp.StatusCode == http.StatusConflict:
+		return fmt.Errorf("%s: %w (HTTP %d)", op, ErrChallengeInvalid, resp.StatusCode)
+	case resp.StatusCode >= 400 && resp.StatusCode < 500:
+		return fmt.Errorf("%s: %w (HTTP %d): %v", op, ErrRejected, resp.StatusCode, detail(err))
+	default:
+		return fmt.Errorf("%s: %w (HTTP %d)", op, ErrUnavailable, resp.StatusCode)
+	}
+}
+
+func detail(err error) string {
+	var oe *hydra.GenericOpenAPIError
+	if errors.As(err, &oe) {
+		return string(oe.Body())
+	}
+	return err.Error()
+}
+
+func (c *Client) LoginRequest(ctx context.Context, challenge string) (*hydra.OAuth2LoginRequest, error) {
+	req, resp, err := c.api.GetOAuth2LoginRequest(ctx).LoginChallenge(challenge).Execute()
+	if err := classify("get login request", resp, err); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+func (c *Client) AcceptLogin(ctx context.Context, challenge, subject string) (string, error) {
+	body := hydra.NewAcceptOAuth2LoginRequest(subject)
+	red, resp, err := c.api.AcceptOAuth2LoginRequest(ctx).LoginChallenge(challenge).AcceptOAuth2LoginRequest(*body).Execute()
+	if err := classify("accept login", resp, err); err != nil {
+		return "", err
+	}
+	return red.RedirectTo, nil
+}
+
+func (c *Client) RejectLogin(ctx context.Context, challenge string, r Rejection) (string, error) {
+	body := hydra.RejectOAuth2Request{Error: &r.Error, ErrorDescription: &r.Description}
+	red, resp, err := c.api.RejectOAuth2LoginRequest(ctx).LoginChallenge(challenge).RejectOAuth2Request(body).Execute()
+	if err := classify("reject login", resp, err); err != nil {
+		return "", err
+	}
+	return red.RedirectTo, nil
+}
+
+func (c *Client) ConsentRequest(ctx context.Context, challenge string) (*hydra.OAuth2ConsentRequest, error) {
+	req, resp, err := c.api.GetOAuth2ConsentRequest(ctx).ConsentChallenge(challenge).Execute()
+	if err := classify("get consent request", resp, err); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+func (c *Client) AcceptConsent(ctx context.Context, challenge string, g ConsentGrant) (string, error) {
+	remember := false
+	body := hydra.AcceptOAuth2ConsentRequest{
+		GrantScope:               g.Scopes,
+		GrantAccessTokenAudience: g.Audience,
+		// Every approval is its own connection with its own team, so Hydra
+		// must ask again next time instead of reusing this consent.
+		Remember: &remember,
+		Session:  &hydra.AcceptOAuth2ConsentRequestSession{AccessToken: g.AccessTokenClaims},
+	}
+	red, resp, err := c.api.AcceptOAuth2ConsentRequest(ctx).ConsentChallenge(challenge).AcceptOAuth2ConsentRequest(body).Execute()
+	if err := classify("accept consent", resp, err); err != nil {
+		return "", err
+	}
+	return red.RedirectTo, nil
+}
+
+func (c *Client) RejectConsent(ctx context.Context, challenge string, r Rejection) (string, error) {
+	body := hydra.RejectOAuth2Request{Error: &r.Error, ErrorDescription: &r.Description}
+	red, resp, err := c.api.RejectOAuth2ConsentRequest(ctx).ConsentChallenge(challenge).RejectOAuth2Request(body).Execute()
+	if err := classify("reject consent", resp, err); err != nil {
+		return "", err
+	}
+	return red.RedirectTo, nil
+}
+
+func (c *Client) CreateClient(ctx context.Context, cl hydra.OAuth2Client) (*hydra.OAuth2Client, error) {
+	created, resp, err := c.api.CreateOAuth2Client(ctx).OAuth2Client(cl).Execute()
+	if err := classify("create client", resp, err); err != nil {
+		return nil, err
+	}
+	return created, nil
+}

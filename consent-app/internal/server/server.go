@@ -1,0 +1,112 @@
+// Package server wires the consent app's handlers into one Gin router.
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mcp-oauth/consent-app/internal/config"
+	"github.com/mcp-oauth/consent-app/internal/consent"
+	"github.com/mcp-oauth/consent-app/internal/csrf"
+	"github.com/mcp-oauth/consent-app/internal/edge"
+	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
+	"github.com/mcp-oauth/consent-app/internal/login"
+	"github.com/mcp-oauth/consent-app/internal/register"
+	"github.com/mcp-oauth/consent-app/internal/store"
+	"github.com/mcp-oauth/consent-app/internal/tokenhook"
+	"github.com/mcp-oauth/consent-app/internal/web"
+)
+
+// Deps are the server's collaborators.
+type Deps struct {
+	Config config.Config
+	Hydra  hydraadmin.Admin
+	Store  *store.Store
+	Log    *slog.Logger
+}
+
+// New returns the consent app's HTTP handler. cfg must have been validated.
+func New(d Deps) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	cfg := d.Config
+	hydraPublic, _ := url.Parse(cfg.HydraPublicURL)
+	public, _ := url.Parse(cfg.PublicURL)
+	protector := csrf.New(cfg.CookieSecret, cfg.SecureCookies())
+
+	r := gin.New()
+	r.Use(requestLog(d.Log), recovery(d.Log))
+	r.Use(func(c *gin.Context) { web.SetSecurityHeaders(c.Writer.Header()) })
+
+	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	r.GET("/static/*file", gin.WrapH(http.StripPrefix("/static/", web.Static())))
+
+	meta := &edge.Metadata{
+		HydraDiscoveryURL: cfg.HydraPublicURL + "/.well-known/openid-configuration",
+		PublicURL:         cfg.PublicURL,
+		Client:            &http.Client{Timeout: 5 * time.Second},
+		Log:               d.Log,
+	}
+	r.GET("/.well-known/oauth-authorization-server", gin.WrapH(meta))
+	r.GET("/.well-known/openid-configuration", gin.WrapH(meta))
+
+	proxy := edge.NewProxy(hydraPublic, public, d.Log)
+	for _, p := range edge.ProxiedPaths {
+		r.Any(p, gin.WrapH(proxy))
+	}
+
+	reg := &register.Handler{Hydra: d.Hydra, MCPResourceURL: cfg.MCPResourceURL, Log: d.Log}
+	r.POST("/oauth2/register", reg.Register)
+
+	lh := &login.Handler{Hydra: d.Hydra, Users: d.Store, CSRF: protector, MCPResourceURL: cfg.MCPResourceURL, Log: d.Log}
+	r.GET("/login", lh.Show)
+	r.POST("/login", lh.Submit)
+
+	ch := &consent.Handler{Hydra: d.Hydra, Store: d.Store, CSRF: protector, MCPResourceURL: cfg.MCPResourceURL, Log: d.Log}
+	r.GET("/consent", ch.Show)
+	r.POST("/consent", ch.Submit)
+
+	hook := &tokenhook.Handler{APIKey: cfg.TokenHookAPIKey, Connections: d.Store, Log: d.Log}
+	r.POST("/internal/token-hook", hook.ServeHook)
+
+	// Hydra sends the browser here when a flow fails before reaching the client.
+	r.GET("/error", func(c *gin.Context) {
+		msg := c.Query("error_description")
+		if msg == "" {
+			msg = "The authorization request could not be completed."
+		}
+		web.Error(c.Writer, http.StatusBadRequest, "Could not connect the app", msg)
+	})
+	r.NoRoute(func(c *gin.Context) {
+		c.JSON(http.StatusNotFound, gin.H{"error": "not_found", "error_description": "no such endpoint on the auth origin"})
+	})
+	return r
+}
+
+// requestLog logs one line per request. The query string is left out: it
+// carries challenges and codes.
+func requestLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		log.Info("request", "method", c.Request.Method, "path", c.Request.URL.Path,
+			"status", c.Writer.Status(), "duration_ms", time.Since(start).Milliseconds())
+	}
+}
+
+// recovery turns a panic into a plain 500 without a stack trace in the
+// response or the log.
+func recovery(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("panic in handler", "path", c.Request.URL.Path, "panic", p)
+				c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "server_error", "error_description": "internal error"})
+			}
+		}()
+		c.Next()
+	}
+}

@@ -1,0 +1,157 @@
+// Package store keeps the consent app's data in PostgreSQL: users, teams,
+// memberships and connections.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// ErrNotFound is returned when a row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// User is a person who signs in.
+type User struct {
+	ID           string
+	Email        string
+	DisplayName  string
+	PasswordHash string
+}
+
+// Team is a tenant. Every connection is scoped to exactly one.
+type Team struct {
+	ID   string
+	Slug string
+	Name string
+	Role string // the user's role, when listed for a user
+}
+
+// Connection is one approved consent.
+type Connection struct {
+	ID         string
+	UserID     string
+	TeamID     string
+	ClientID   string
+	ClientName string
+	Scopes     []string
+	CreatedAt  time.Time
+	RevokedAt  *time.Time
+}
+
+// Store wraps a connection pool.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// New returns a Store backed by pool.
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// UserByEmail finds a user by email, ignoring case.
+func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
+	var u User
+	err := s.pool.QueryRow(ctx,
+		`SELECT id, email, display_name, password_hash FROM users WHERE lower(email) = lower($1)`,
+		strings.TrimSpace(email)).Scan(&u.ID, &u.Email, &u.DisplayName, &u.PasswordHash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	return u, err
+}
+
+// UserByID finds a user by id.
+func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
+	var u User
+	err := s.pool.QueryRow(ctx,
+		`SELECT id, email, display_name, password_hash FROM users WHERE id::text = $1`,
+		id).Scan(&u.ID, &u.Email, &u.DisplayName, &u.PasswordHash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	return u, err
+}
+
+// TeamsOfUser lists the teams the user belongs to, by name.
+func (s *Store) TeamsOfUser(ctx context.Context, userID string) ([]Team, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT t.id, t.slug, t.name, m.role
+		FROM memberships m JOIN teams t ON t.id = m.team_id
+		WHERE m.user_id::text = $1
+		ORDER BY t.name`, userID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Team, error) {
+		var t Team
+		err := r.Scan(&t.ID, &t.Slug, &t.Name, &t.Role)
+		return t, err
+	})
+}
+
+// CreateConnection records an approved consent and returns its id.
+func (s *Store) CreateConnection(ctx context.Context, c Connection) (string, error) {
+	var id string
+	err := s.pool.QueryRow(ctx, `
+		INSERT INTO connections (user_id, team_id, client_id, client_name, scopes)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		c.UserID, c.TeamID, c.ClientID, c.ClientName, c.Scopes).Scan(&id)
+	if err != nil {
+		return "", fmt.Errorf("create connection: %w", err)
+	}
+	return id, nil
+}
+
+// DeleteConnection removes a connection that never became usable, such as
+// one whose consent Hydra did not accept.
+func (s *Store) DeleteConnection(ctx context.Context, id string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM connections WHERE id::text = $1`, id)
+	return err
+}
+
+// RevokeConnection marks a connection revoked. Revoking twice is harmless.
+func (s *Store) RevokeConnection(ctx context.Context, id string) error {
+	tag, err := s.pool.Exec(ctx,
+		`UPDATE connections SET revoked_at = coalesce(revoked_at, now()) WHERE id::text = $1`, id)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// ConnectionState is what the token hook needs to know about a connection.
+type ConnectionState struct {
+	Exists   bool
+	Revoked  bool
+	UserID   string
+	TeamID   string
+	ClientID string
+	// Member reports whether the connection's user still belongs to its team.
+	Member bool
+}
+
+// ConnectionState looks a connection up together with its user's current
+// membership of its team.
+func (s *Store) ConnectionState(ctx context.Context, id string) (ConnectionState, error) {
+	var st ConnectionState
+	err := s.pool.QueryRow(ctx, `
+		SELECT c.user_id, c.team_id, c.client_id, c.revoked_at IS NOT NULL,
+		       EXISTS (SELECT 1 FROM memberships m WHERE m.team_id = c.team_id AND m.user_id = c.user_id)
+		FROM connections c WHERE c.id::text = $1`, id).
+		Scan(&st.UserID, &st.TeamID, &st.ClientID, &st.Revoked, &st.Member)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ConnectionState{}, nil
+	}
+	if err != nil {
+		return ConnectionState{}, err
+	}
+	st.Exists = true
+	return st, nil
+}

@@ -1,0 +1,112 @@
+// Package tokenhook is the endpoint Hydra calls before it issues any token
+// (oauth2.token_hook). It is our veto: no client_credentials, and no token —
+// first or refreshed — for a connection that was revoked or whose user left
+// the team.
+package tokenhook
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"slices"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mcp-oauth/consent-app/internal/store"
+)
+
+// HeaderName carries the shared key Hydra is configured to send.
+const HeaderName = "X-Token-Hook-Key"
+
+// Connections looks up connection state.
+type Connections interface {
+	ConnectionState(ctx context.Context, id string) (store.ConnectionState, error)
+}
+
+// Handler serves POST /internal/token-hook.
+type Handler struct {
+	APIKey      string
+	Connections Connections
+	Log         *slog.Logger
+}
+
+// Request is the part of Hydra's hook payload we read.
+type Request struct {
+	Session struct {
+		Extra   map[string]any `json:"extra"`
+		IDToken struct {
+			Subject string `json:"subject"`
+		} `json:"id_token"`
+	} `json:"session"`
+	Request struct {
+		ClientID   string   `json:"client_id"`
+		GrantTypes []string `json:"grant_types"`
+	} `json:"request"`
+}
+
+// Verdict is the hook's answer.
+type Verdict struct {
+	Allow  bool
+	Reason string // why a token was refused, for the log
+}
+
+// Decide is the pure decision. Only authorization_code and refresh_token
+// grants are served, and only for a connection that exists, is not revoked,
+// belongs to the token's user and client, and whose user is still a member of
+// its team.
+func Decide(grantTypes []string, subject, clientID, connectionID string, st store.ConnectionState) Verdict {
+	if len(grantTypes) == 0 || slices.ContainsFunc(grantTypes, func(g string) bool {
+		return g != "authorization_code" && g != "refresh_token"
+	}) {
+		return Verdict{Reason: "grant type not allowed"}
+	}
+	switch {
+	case connectionID == "":
+		return Verdict{Reason: "token has no connection"}
+	case !st.Exists:
+		return Verdict{Reason: "connection does not exist"}
+	case st.Revoked:
+		return Verdict{Reason: "connection revoked"}
+	case st.UserID != subject || st.ClientID != clientID:
+		return Verdict{Reason: "connection belongs to another user or client"}
+	case !st.Member:
+		return Verdict{Reason: "user is no longer a member of the team"}
+	}
+	return Verdict{Allow: true}
+}
+
+// ServeHook handles Hydra's call: 204 lets the token through unchanged, 403
+// makes Hydra answer the client with access_denied.
+func (h *Handler) ServeHook(c *gin.Context) {
+	if subtle.ConstantTimeCompare([]byte(c.GetHeader(HeaderName)), []byte(h.APIKey)) != 1 {
+		c.JSON(http.StatusUnauthorized, gin.H{"error": "unauthorized", "error_description": "missing or wrong " + HeaderName})
+		return
+	}
+	var req Request
+	if err := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20)).Decode(&req); err != nil {
+		c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request", "error_description": "body is not a Hydra token hook payload"})
+		return
+	}
+	connID, _ := req.Session.Extra["connection_id"].(string)
+	var st store.ConnectionState
+	if connID != "" {
+		var err error
+		if st, err = h.Connections.ConnectionState(c, connID); err != nil {
+			// Fail closed: Hydra turns any non-2xx, non-403 answer into an
+			// error for the client, and no token is issued.
+			h.Log.Error("token hook: look up connection", "connection_id", connID, "err", err)
+			c.JSON(http.StatusServiceUnavailable, gin.H{"error": "temporarily_unavailable"})
+			return
+		}
+	}
+	v := Decide(req.Request.GrantTypes, req.Session.IDToken.Subject, req.Request.ClientID, connID, st)
+	if !v.Allow {
+		h.Log.Info("token refused", "reason", v.Reason, "client_id", req.Request.ClientID,
+			"connection_id", connID, "grant_types", req.Request.GrantTypes)
+		c.Status(http.StatusForbidden)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
