@@ -1,0 +1,212 @@
+// Package browser is a small scripted web browser for whole-stack tests: a
+// cookie jar, redirects followed within the auth origin, and HTML forms read
+// and submitted the way a person's browser would, hidden CSRF fields included.
+// It stops at the first redirect that leaves the auth origin: that is the
+// authorization response addressed to the OAuth client.
+package browser
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+
+	"golang.org/x/net/html"
+)
+
+// Browser drives pages on one origin.
+type Browser struct {
+	Origin *url.URL
+	client *http.Client
+}
+
+// New returns a browser that stays on origin.
+func New(origin string) (*Browser, error) {
+	o, err := url.Parse(origin)
+	if err != nil {
+		return nil, err
+	}
+	jar, _ := cookiejar.New(nil)
+	b := &Browser{Origin: o}
+	b.client = &http.Client{
+		Jar: jar,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) > 20 {
+				return errors.New("too many redirects")
+			}
+			if req.URL.Host != o.Host || req.URL.Scheme != o.Scheme {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		},
+	}
+	return b, nil
+}
+
+// Page is a loaded HTML page, or the redirect that left the origin.
+type Page struct {
+	Status int
+	URL    *url.URL
+	Body   string
+	// LeftOrigin is the redirect target outside the origin, nil otherwise.
+	LeftOrigin *url.URL
+	doc        *html.Node
+}
+
+// Get loads u.
+func (b *Browser) Get(u string) (*Page, error) {
+	resp, err := b.client.Get(u)
+	if err != nil {
+		return nil, err
+	}
+	return read(resp)
+}
+
+func read(resp *http.Response) (*Page, error) {
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return nil, err
+	}
+	p := &Page{Status: resp.StatusCode, URL: resp.Request.URL, Body: string(body)}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		loc, err := resp.Location()
+		if err != nil {
+			return nil, fmt.Errorf("redirect without location: %w", err)
+		}
+		p.LeftOrigin = loc
+		return p, nil
+	}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		if p.doc, err = html.Parse(strings.NewReader(p.Body)); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// Form is one <form> of a page, with its current field values.
+type Form struct {
+	Action string
+	Method string
+	Values url.Values
+	radios map[string][]Option
+	page   *Page
+}
+
+// Option is a radio button: its value and the text of its label.
+type Option struct{ Value, Label string }
+
+// Form returns the page's first form that has a field with the given name.
+func (p *Page) Form(field string) (*Form, error) {
+	if p.doc == nil {
+		return nil, fmt.Errorf("page %s (HTTP %d) is not HTML", p.URL, p.Status)
+	}
+	var found *Form
+	var walk func(n *html.Node, f *Form)
+	walk = func(n *html.Node, f *Form) {
+		if n.Type == html.ElementNode {
+			switch n.Data {
+			case "form":
+				f = &Form{Action: attr(n, "action"), Method: strings.ToUpper(attr(n, "method")), Values: url.Values{}, radios: map[string][]Option{}, page: p}
+				defer func(f *Form) {
+					if found == nil && (f.Values.Has(field) || len(f.radios[field]) > 0) {
+						found = f
+					}
+				}(f)
+			case "input":
+				if f != nil {
+					name, typ := attr(n, "name"), attr(n, "type")
+					switch {
+					case name == "" || typ == "submit":
+					case typ == "radio":
+						f.radios[name] = append(f.radios[name], Option{Value: attr(n, "value"), Label: strings.TrimSpace(text(n.Parent))})
+						if hasAttr(n, "checked") {
+							f.Values.Set(name, attr(n, "value"))
+						}
+					default:
+						f.Values.Set(name, attr(n, "value"))
+					}
+				}
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c, f)
+		}
+	}
+	walk(p.doc, nil)
+	if found == nil {
+		return nil, fmt.Errorf("no form with field %q on %s (HTTP %d): %.300s", field, p.URL, p.Status, p.Body)
+	}
+	return found, nil
+}
+
+// Options lists the radio buttons named name.
+func (f *Form) Options(name string) []Option { return f.radios[name] }
+
+// Choose checks the radio button whose label is label.
+func (f *Form) Choose(name, label string) error {
+	for _, o := range f.radios[name] {
+		if o.Label == label {
+			f.Values.Set(name, o.Value)
+			return nil
+		}
+	}
+	return fmt.Errorf("no %q option labelled %q among %v", name, label, f.radios[name])
+}
+
+// Submit posts the form as if the button name=value was pressed.
+func (b *Browser) Submit(f *Form, button, value string) (*Page, error) {
+	action, err := f.page.URL.Parse(f.Action)
+	if err != nil {
+		return nil, err
+	}
+	vals := url.Values{}
+	for k, v := range f.Values {
+		vals[k] = append([]string(nil), v...)
+	}
+	if button != "" {
+		vals.Set(button, value)
+	}
+	resp, err := b.client.PostForm(action.String(), vals)
+	if err != nil {
+		return nil, err
+	}
+	return read(resp)
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+func text(n *html.Node) string {
+	var sb strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			sb.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return sb.String()
+}
