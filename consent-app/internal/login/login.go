@@ -51,9 +51,9 @@ const errBadCredentials = "The email address or password is incorrect."
 type Next int
 
 const (
-	ShowForm Next = iota // ask for email and password
-	AcceptNow            // Hydra already knows the user
-	Reject               // refuse the authorization request
+	ShowForm  Next = iota // ask for email and password
+	AcceptNow             // Hydra already knows the user
+	Reject                // refuse the authorization request
 )
 
 // Decide is the pure decision for a fresh login request: refuse requests we

@@ -1,0 +1,76 @@
+package consent
+
+import (
+	"slices"
+	"testing"
+
+	hydra "github.com/ory/hydra-client-go/v2"
+
+	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
+	"github.com/mcp-oauth/consent-app/internal/store"
+)
+
+const mcpURL = "http://localhost:8080/mcp"
+
+func request(query string, grants ...string) *hydra.OAuth2ConsentRequest {
+	u := "http://localhost:3000/oauth2/auth?client_id=c&code_challenge=x&code_challenge_method=S256" + query
+	id := "c"
+	return &hydra.OAuth2ConsentRequest{
+		RequestUrl:     &u,
+		RequestedScope: []string{"invoices:read", "openid", "accounting:write", "nonsense"},
+		Client:         &hydra.OAuth2Client{ClientId: &id, GrantTypes: grants},
+	}
+}
+
+func TestDecide(t *testing.T) {
+	teams := []store.Team{{ID: "t-acme", Slug: "acme", Name: "Acme Corp"}, {ID: "t-globex", Slug: "globex", Name: "Globex"}}
+	tests := []struct {
+		name        string
+		req         *hydra.OAuth2ConsentRequest
+		team        string
+		teams       []store.Team
+		wantReject  string
+		wantUserErr bool
+		wantScopes  []string
+		wantHydra   []string
+	}{
+		{"refreshing client gets offline_access unasked", request("", "authorization_code", "refresh_token"), "t-acme", teams, "", false,
+			[]string{"invoices:read", "accounting:write"}, []string{"invoices:read", "accounting:write", "offline_access"}},
+		{"code-only client gets no offline_access", request("", "authorization_code"), "t-globex", teams, "", false,
+			[]string{"invoices:read", "accounting:write"}, []string{"invoices:read", "accounting:write"}},
+		{"no team chosen", request(""), "", teams, "", true, nil, nil},
+		{"team of someone else", request(""), "t-other", teams, "", true, nil, nil},
+		{"user without teams", request(""), "t-acme", nil, "", true, nil, nil},
+		{"foreign resource", request("&resource=https%3A%2F%2Fevil.example%2Fmcp"), "t-acme", teams, "invalid_target", false, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan, rej, userErr := Decide(tt.req, tt.team, tt.teams, mcpURL)
+			if got := rejection(rej); got != tt.wantReject {
+				t.Fatalf("rejection = %q, want %q", got, tt.wantReject)
+			}
+			if (userErr != "") != tt.wantUserErr {
+				t.Fatalf("user error = %q, want one: %v", userErr, tt.wantUserErr)
+			}
+			if tt.wantReject != "" || tt.wantUserErr {
+				return
+			}
+			if plan.Team.ID != tt.team {
+				t.Errorf("team = %q", plan.Team.ID)
+			}
+			if !slices.Equal(plan.Scopes, tt.wantScopes) || !slices.Equal(plan.HydraScopes, tt.wantHydra) {
+				t.Errorf("scopes = %v / %v, want %v / %v", plan.Scopes, plan.HydraScopes, tt.wantScopes, tt.wantHydra)
+			}
+			if !slices.Equal(plan.Audience, []string{mcpURL}) {
+				t.Errorf("audience = %v", plan.Audience)
+			}
+		})
+	}
+}
+
+func rejection(r *hydraadmin.Rejection) string {
+	if r == nil {
+		return ""
+	}
+	return r.Error
+}

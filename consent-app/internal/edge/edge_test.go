@@ -1,0 +1,106 @@
+package edge
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"sync/atomic"
+	"testing"
+)
+
+func TestFilterScopes(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+	}{
+		{"invoices:read openid profile offline_access", "invoices:read offline_access"},
+		{"bogus", ""},
+		{"accounting:write invoices:read", "invoices:read accounting:write"},
+	}
+	for _, tt := range tests {
+		got := FilterScopes(url.Values{"scope": {tt.in}}).Get("scope")
+		if got != tt.want {
+			t.Errorf("FilterScopes(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if q := FilterScopes(url.Values{"client_id": {"x"}}); q.Has("scope") {
+		t.Error("a request without scope got one")
+	}
+}
+
+func TestMetadataCorrectsHydra(t *testing.T) {
+	var calls atomic.Int32
+	hydraDoc := map[string]any{
+		"issuer":                           "http://localhost:3000",
+		"authorization_endpoint":           "http://localhost:3000/oauth2/auth",
+		"code_challenge_methods_supported": []string{"plain", "S256"},
+		"grant_types_supported":            []string{"authorization_code", "implicit", "client_credentials", "refresh_token"},
+		"registration_endpoint":            "http://localhost:3000/oauth2/register",
+		"introspection_endpoint":           "http://127.0.0.1:4445/admin/oauth2/introspect",
+		"subject_types_supported":          []string{"public"},
+	}
+	hydraSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		_ = json.NewEncoder(w).Encode(hydraDoc)
+	}))
+	defer hydraSrv.Close()
+	m := &Metadata{HydraDiscoveryURL: hydraSrv.URL, PublicURL: "https://auth.example.com", Client: hydraSrv.Client(),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+
+	var doc struct {
+		Issuer        string   `json:"issuer"`
+		Registration  string   `json:"registration_endpoint"`
+		PKCE          []string `json:"code_challenge_methods_supported"`
+		Grants        []string `json:"grant_types_supported"`
+		Scopes        []string `json:"scopes_supported"`
+		Introspection *string  `json:"introspection_endpoint"`
+		SubjectTypes  []string `json:"subject_types_supported"`
+	}
+	for range 2 {
+		rec := httptest.NewRecorder()
+		m.ServeHTTP(rec, httptest.NewRequest("GET", "/.well-known/oauth-authorization-server", nil))
+		if rec.Code != 200 {
+			t.Fatalf("status %d", rec.Code)
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls.Load() != 1 {
+		t.Errorf("hydra was asked %d times, want 1 (cached)", calls.Load())
+	}
+	if doc.Issuer != "https://auth.example.com" || doc.Registration != "https://auth.example.com/oauth2/register" {
+		t.Errorf("issuer/registration = %q / %q", doc.Issuer, doc.Registration)
+	}
+	if !slices.Equal(doc.PKCE, []string{"S256"}) {
+		t.Errorf("PKCE methods = %v, want only S256", doc.PKCE)
+	}
+	if !slices.Equal(doc.Grants, []string{"authorization_code", "refresh_token"}) {
+		t.Errorf("grants = %v", doc.Grants)
+	}
+	if !slices.Contains(doc.Scopes, "invoices:read") || !slices.Contains(doc.Scopes, "offline_access") {
+		t.Errorf("scopes = %v", doc.Scopes)
+	}
+	if doc.Introspection != nil {
+		t.Error("the admin introspection endpoint is advertised")
+	}
+	if !slices.Equal(doc.SubjectTypes, []string{"public"}) {
+		t.Error("Hydra's other members were lost")
+	}
+}
+
+func TestMetadataHydraDown(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	m := &Metadata{HydraDiscoveryURL: srv.URL, PublicURL: "http://localhost:3000", Client: http.DefaultClient,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	rec := httptest.NewRecorder()
+	m.ServeHTTP(rec, httptest.NewRequest("GET", "/.well-known/oauth-authorization-server", nil))
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("status %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+}
