@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -93,8 +94,10 @@ type Form struct {
 	Action string
 	Method string
 	Values url.Values
-	radios map[string][]Option
-	page   *Page
+	// Buttons are the form's submit buttons as name=value pairs.
+	Buttons url.Values
+	radios  map[string][]Option
+	page    *Page
 }
 
 // Option is a radio button: its value and the text of its label.
@@ -111,17 +114,23 @@ func (p *Page) Form(field string) (*Form, error) {
 		if n.Type == html.ElementNode {
 			switch n.Data {
 			case "form":
-				f = &Form{Action: attr(n, "action"), Method: strings.ToUpper(attr(n, "method")), Values: url.Values{}, radios: map[string][]Option{}, page: p}
+				f = &Form{Action: attr(n, "action"), Method: strings.ToUpper(attr(n, "method")), Values: url.Values{}, Buttons: url.Values{}, radios: map[string][]Option{}, page: p}
 				defer func(f *Form) {
 					if found == nil && (f.Values.Has(field) || len(f.radios[field]) > 0) {
 						found = f
 					}
 				}(f)
+			case "button":
+				if f != nil && attr(n, "name") != "" && (attr(n, "type") == "" || attr(n, "type") == "submit") {
+					f.Buttons.Add(attr(n, "name"), attr(n, "value"))
+				}
 			case "input":
 				if f != nil {
 					name, typ := attr(n, "name"), attr(n, "type")
 					switch {
-					case name == "" || typ == "submit":
+					case name == "":
+					case typ == "submit":
+						f.Buttons.Add(name, attr(n, "value"))
 					case typ == "radio":
 						f.radios[name] = append(f.radios[name], Option{Value: attr(n, "value"), Label: strings.TrimSpace(text(n.Parent))})
 						if hasAttr(n, "checked") {
@@ -158,8 +167,13 @@ func (f *Form) Choose(name, label string) error {
 	return fmt.Errorf("no %q option labelled %q among %v", name, label, f.radios[name])
 }
 
-// Submit posts the form as if the button name=value was pressed.
+// Submit posts the form as if the button name=value was pressed; button ""
+// submits without one (as pressing Enter in a field does). A button the form
+// does not have is an error: a person could not press it.
 func (b *Browser) Submit(f *Form, button, value string) (*Page, error) {
+	if button != "" && !slices.Contains(f.Buttons[button], value) {
+		return nil, fmt.Errorf("the form has no button %s=%s (it has %v)", button, value, f.Buttons)
+	}
 	action, err := f.page.URL.Parse(f.Action)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,220 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
+	"golang.org/x/oauth2"
+
+	"github.com/mcp-oauth/e2e/browser"
+)
+
+// person signs in and approves like a user in a browser would.
+type person struct {
+	email, password string
+	// team is the label of the team to pick; "" leaves the picker as it is.
+	team string
+	// deny presses Deny instead of Allow.
+	deny bool
+}
+
+// connection is one MCP client connected through the full OAuth flow.
+type connection struct {
+	session *mcp.ClientSession
+	// config and token are what the go-sdk's handler obtained, kept so the
+	// test can refresh and replay tokens itself.
+	config *oauth2.Config
+	token  *oauth2.Token
+}
+
+// fetcher returns an AuthorizationCodeFetcher that goes through the real
+// login and consent pages over HTTP: a cookie jar, real form posts and the
+// CSRF tokens the pages hand out.
+func fetcher(p person) auth.AuthorizationCodeFetcher {
+	return func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
+		b, err := browser.New(st.IssuerURL)
+		if err != nil {
+			return nil, err
+		}
+		page, err := b.Get(args.URL)
+		if err != nil {
+			return nil, err
+		}
+		form, err := page.Form("password")
+		if err != nil {
+			return nil, err
+		}
+		form.Values.Set("email", p.email)
+		form.Values.Set("password", p.password)
+		if page, err = b.Submit(form, "", ""); err != nil {
+			return nil, err
+		}
+		form, err = page.Form("consent_challenge")
+		if err != nil {
+			return nil, err
+		}
+		action := "allow"
+		if p.deny || !slices.Contains(form.Buttons["action"], "allow") {
+			action = "deny"
+		} else if p.team != "" {
+			if err := form.Choose("team_id", p.team); err != nil {
+				return nil, err
+			}
+		}
+		if page, err = b.Submit(form, "action", action); err != nil {
+			return nil, err
+		}
+		if page.LeftOrigin == nil {
+			return nil, fmt.Errorf("consent did not redirect to the client: HTTP %d %.300s", page.Status, page.Body)
+		}
+		q := page.LeftOrigin.Query()
+		if e := q.Get("error"); e != "" {
+			return nil, &authorizationError{Code: e, Description: q.Get("error_description")}
+		}
+		return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
+	}
+}
+
+// authorizationError is an OAuth error delivered to the redirect URI.
+type authorizationError struct{ Code, Description string }
+
+func (e *authorizationError) Error() string { return e.Code + ": " + e.Description }
+
+// connect registers a new client, lets p authorize it and opens an MCP
+// session, all through the go-sdk's AuthorizationCodeHandler.
+func connect(t *testing.T, p person) (*connection, error) {
+	t.Helper()
+	c := &connection{}
+	var mu sync.Mutex
+	redirect := "http://127.0.0.1:53682/callback" // never listened on: the fetcher reads the redirect itself
+	handler, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
+		DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{
+			Metadata: &oauthex.ClientRegistrationMetadata{
+				ClientName:              "e2e " + t.Name(),
+				RedirectURIs:            []string{redirect},
+				GrantTypes:              []string{"authorization_code", "refresh_token"},
+				ResponseTypes:           []string{"code"},
+				TokenEndpointAuthMethod: "none",
+			},
+		},
+		AuthorizationCodeFetcher: fetcher(p),
+		RequestRefreshToken:      true,
+		NewTokenSource: func(ctx context.Context, cfg *oauth2.Config, tok *oauth2.Token) (oauth2.TokenSource, error) {
+			mu.Lock()
+			c.config, c.token = cfg, tok
+			mu.Unlock()
+			return cfg.TokenSource(ctx, tok), nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	client := mcp.NewClient(&mcp.Implementation{Name: "e2e", Version: "1.0.0"}, nil)
+	session, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: st.MCPURL, OAuthHandler: handler}, nil)
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { session.Close() })
+	c.session = session
+	return c, nil
+}
+
+// staticHandler presents one fixed token and never authorizes again.
+type staticHandler struct{ token string }
+
+func (h staticHandler) TokenSource(context.Context) (oauth2.TokenSource, error) {
+	return oauth2.StaticTokenSource(&oauth2.Token{AccessToken: h.token, TokenType: "Bearer"}), nil
+}
+
+func (staticHandler) Authorize(_ context.Context, _ *http.Request, resp *http.Response) error {
+	resp.Body.Close()
+	return errors.New("token refused")
+}
+
+// sessionWithToken opens an MCP session that presents token as is.
+func sessionWithToken(t *testing.T, token string) (*mcp.ClientSession, error) {
+	client := mcp.NewClient(&mcp.Implementation{Name: "e2e-static", Version: "1.0.0"}, nil)
+	s, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: st.MCPURL, OAuthHandler: staticHandler{token}}, nil)
+	if err == nil {
+		t.Cleanup(func() { s.Close() })
+	}
+	return s, err
+}
+
+type whoami struct {
+	User struct {
+		ID    string `json:"id"`
+		Email string `json:"email"`
+	} `json:"user"`
+	Team struct {
+		ID   string `json:"id"`
+		Slug string `json:"slug"`
+		Name string `json:"name"`
+	} `json:"team"`
+	ClientID     string   `json:"client_id"`
+	ConnectionID string   `json:"connection_id"`
+	Scopes       []string `json:"scopes"`
+}
+
+type invoiceList struct {
+	Invoices []struct {
+		Number string `json:"number"`
+	} `json:"invoices"`
+	NextCursor string `json:"next_cursor"`
+}
+
+// callTool calls a tool and decodes its structured result into out.
+func callTool(t *testing.T, s *mcp.ClientSession, name string, args map[string]any, out any) {
+	t.Helper()
+	res, err := s.CallTool(t.Context(), &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if res.IsError {
+		t.Fatalf("%s returned a tool error: %v", name, res.Content)
+	}
+	raw, err := json.Marshal(res.StructuredContent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("%s: decode %s: %v", name, raw, err)
+	}
+}
+
+// rawCall posts a tools/call for whoami with the given Authorization header
+// and returns the response, for checks at the HTTP level.
+func rawCall(t *testing.T, authorization string) *http.Response {
+	t.Helper()
+	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{}}}`
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, st.MCPURL, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "2025-06-18")
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// refresh redeems a refresh token at the token endpoint.
+func refresh(t *testing.T, cfg *oauth2.Config, refreshToken string) (*oauth2.Token, error) {
+	t.Helper()
+	// No access token: the token source must refresh.
+	return cfg.TokenSource(t.Context(), &oauth2.Token{RefreshToken: refreshToken}).Token()
+}

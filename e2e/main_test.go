@@ -1,0 +1,50 @@
+// Package e2e holds the whole-stack tests: real PostgreSQL, real Hydra, the
+// consent app and the MCP server as built binaries, and the go-sdk's own MCP
+// client doing discovery, registration and PKCE.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/mcp-oauth/e2e/stack"
+)
+
+// st is the stack shared by every test in this package.
+var st *stack.Stack
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	logDir, err := os.MkdirTemp("", "e2e-logs-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+		return 1
+	}
+	st, err = stack.Start(ctx, stack.Options{
+		DatabaseURL: os.Getenv("DATABASE_URL"),
+		SeedDemo:    true,
+		LogDir:      logDir,
+		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: start the stack: %v\n(logs in %s)\n", err, logDir)
+		return 1
+	}
+	code := m.Run()
+	st.Stop()
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "e2e: the servers' logs are in %s\n", logDir)
+	} else {
+		os.RemoveAll(logDir)
+	}
+	return code
+}

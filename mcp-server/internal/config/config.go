@@ -1,0 +1,140 @@
+// Package config reads the MCP server's settings from the environment. The
+// server takes no flags and no files: every deployment (local run, e2e, Helm)
+// sets the same variables.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Config is the server's whole configuration.
+type Config struct {
+	// ListenAddr is the host:port the HTTP server binds.
+	ListenAddr string
+	// ResourceURL is the canonical MCP URL. It is the PRM "resource", the only
+	// audience accepted in tokens, and (by its path) where MCP is served.
+	// Clients compare it byte for byte, so it is used exactly as configured.
+	ResourceURL string
+	// AuthIssuer is the authorization server advertised in the PRM document:
+	// the consent app's public origin, which is Hydra's issuer.
+	AuthIssuer string
+	// HydraAdminURL is Hydra's admin API, used for token introspection.
+	HydraAdminURL string
+	// DatabaseURL is the app database shared with the consent app.
+	DatabaseURL string
+}
+
+// Defaults match the local run command described in DESIGN.md.
+const (
+	DefaultListenAddr    = "localhost:8080"
+	DefaultResourceURL   = "http://localhost:8080/mcp"
+	DefaultAuthIssuer    = "http://localhost:3000"
+	DefaultHydraAdminURL = "http://127.0.0.1:4445"
+)
+
+// FromEnv builds a Config from getenv (os.Getenv in production), applying the
+// defaults for unset variables. Call Validate before using it.
+func FromEnv(getenv func(string) string) Config {
+	get := func(key, def string) string {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			return v
+		}
+		return def
+	}
+	return Config{
+		ListenAddr:    get("LISTEN_ADDR", DefaultListenAddr),
+		ResourceURL:   get("MCP_RESOURCE_URL", DefaultResourceURL),
+		AuthIssuer:    get("AUTH_ISSUER", DefaultAuthIssuer),
+		HydraAdminURL: get("HYDRA_ADMIN_URL", DefaultHydraAdminURL),
+		DatabaseURL:   get("DATABASE_URL", ""),
+	}
+}
+
+// Validate reports every problem at once, so an operator fixes the
+// environment in one go instead of one restart per mistake.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
+		errs = append(errs, fmt.Errorf("LISTEN_ADDR %q: want host:port: %v", c.ListenAddr, err))
+	}
+	if err := checkPublicURL(c.ResourceURL); err != nil {
+		errs = append(errs, fmt.Errorf("MCP_RESOURCE_URL: %w", err))
+	} else if err := checkResourcePath(c.ResourceURL); err != nil {
+		errs = append(errs, fmt.Errorf("MCP_RESOURCE_URL %q: %w", c.ResourceURL, err))
+	}
+	if err := checkPublicURL(c.AuthIssuer); err != nil {
+		errs = append(errs, fmt.Errorf("AUTH_ISSUER: %w", err))
+	} else if strings.HasSuffix(c.AuthIssuer, "/") {
+		// Hydra's issuer has no trailing slash and clients compare issuers
+		// exactly (RFC 8414 §3.3).
+		errs = append(errs, fmt.Errorf("AUTH_ISSUER %q: drop the trailing slash", c.AuthIssuer))
+	}
+	if u, err := url.Parse(c.HydraAdminURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("HYDRA_ADMIN_URL %q: want an absolute http(s) URL", c.HydraAdminURL))
+	}
+	if c.DatabaseURL == "" {
+		errs = append(errs, errors.New("DATABASE_URL is required (for example postgres://user@localhost:5432/app)"))
+	} else if _, err := pgxpool.ParseConfig(c.DatabaseURL); err != nil {
+		// The parse error can echo the URL, password included, so it is not
+		// wrapped.
+		errs = append(errs, errors.New("DATABASE_URL is not a valid PostgreSQL connection string"))
+	}
+	return errors.Join(errs...)
+}
+
+// IntrospectionURL is Hydra's admin introspection endpoint.
+func (c Config) IntrospectionURL() string {
+	return strings.TrimSuffix(c.HydraAdminURL, "/") + "/admin/oauth2/introspect"
+}
+
+// checkPublicURL accepts what OAuth clients will accept: an absolute URL with
+// no query, fragment or user info, using https unless the host is loopback.
+func checkPublicURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q is not a URL: %v", raw, err)
+	case u.Scheme != "http" && u.Scheme != "https", u.Host == "":
+		return fmt.Errorf("%q: want an absolute http(s) URL", raw)
+	case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#"):
+		return fmt.Errorf("%q: must not carry user info, a query or a fragment", raw)
+	case u.Scheme == "http" && !IsLoopback(u.Hostname()):
+		return fmt.Errorf("%q: plain http is only allowed for loopback hosts; use https", raw)
+	}
+	return nil
+}
+
+// checkResourcePath keeps the MCP path simple enough to be used verbatim in
+// routes and in the metadata URL: unreserved characters and slashes only,
+// and clear of the paths the server keeps for itself.
+func checkResourcePath(raw string) error {
+	u, _ := url.Parse(raw)
+	p := u.Path
+	switch {
+	case p == "" || p == "/":
+		return errors.New("needs a path (for example /mcp); the root is kept for metadata and health checks")
+	case strings.Trim(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/") != "" || u.RawPath != "":
+		return errors.New("path may only use letters, digits, '-', '.', '_', '~' and '/'")
+	case path.Clean(p) != strings.TrimSuffix(p, "/"):
+		return errors.New("path must be clean (no empty, '.' or '..' segments)")
+	case p == "/healthz" || strings.HasPrefix(p, "/.well-known/"):
+		return fmt.Errorf("path %s is reserved", p)
+	}
+	return nil
+}
+
+// IsLoopback reports whether host (without port) names the local machine.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,264 @@
+// Package gate is the MCP endpoint's authorization layer: it checks the
+// Origin, verifies the bearer token by Hydra introspection and the
+// connections table, enforces each tool's scope, and hands the caller's
+// Identity to the tools.
+//
+// It replaces the go-sdk's auth.RequireBearerToken on purpose (DESIGN.md
+// trap 9): that middleware answers a missing scope with a 403 lacking
+// error="insufficient_scope", so clients never step up, and turns verifier
+// outages into 500s. Here a missing or bad token is a 401 challenge, a
+// missing scope a 403 step-up challenge, and anything we cannot check a 503:
+// the gate fails closed and never lets a request through on an error.
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mcp-oauth/catalog"
+	"github.com/mcp-oauth/mcp-server/internal/introspect"
+	"github.com/mcp-oauth/mcp-server/internal/prm"
+	"github.com/mcp-oauth/mcp-server/internal/store"
+)
+
+// Introspector verifies an opaque token with the authorization server. An
+// error means the answer is unknown (the gate then answers 503).
+type Introspector interface {
+	Introspect(ctx context.Context, token string) (*introspect.Result, error)
+}
+
+// Connections looks up the consent app's connection rows. It returns an
+// error wrapping store.ErrNotFound when no row has the id.
+type Connections interface {
+	Connection(ctx context.Context, id string) (store.Connection, error)
+}
+
+// Options configure the gate.
+type Options struct {
+	// Resource is the canonical MCP URL: the audience tokens must carry.
+	Resource     string
+	Introspector Introspector
+	Connections  Connections
+	Logger       *slog.Logger
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// MaxBodyBytes caps an MCP request body. The gate reads the body to find the
+// tools being called, so the cap protects it as much as the MCP layer.
+const MaxBodyBytes = 1 << 20
+
+// retryAfter is sent with 503s: long enough for Hydra or the database to
+// come back, short enough for an agent to retry.
+const retryAfter = "5"
+
+// New returns the gate middleware.
+func New(opts Options) func(http.Handler) http.Handler {
+	g := &gate{
+		resource:      opts.Resource,
+		metadataURL:   prm.URL(opts.Resource),
+		origins:       newOriginPolicy(opts.Resource),
+		introspector:  opts.Introspector,
+		connections:   opts.Connections,
+		log:           opts.Logger,
+		now:           opts.Now,
+		allScopesList: strings.Join(catalog.Names(), " "),
+	}
+	if g.log == nil {
+		g.log = slog.Default()
+	}
+	if g.now == nil {
+		g.now = time.Now
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			g.serve(w, r, next)
+		})
+	}
+}
+
+type gate struct {
+	resource      string
+	metadataURL   string
+	origins       originPolicy
+	introspector  Introspector
+	connections   Connections
+	log           *slog.Logger
+	now           func() time.Time
+	allScopesList string
+}
+
+func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	// A browser page on another site must not drive the server with a token
+	// it obtained some other way (MCP transport security: validate Origin).
+	if origin := r.Header.Get("Origin"); !g.origins.allows(origin) {
+		g.log.InfoContext(r.Context(), "refused origin", "origin", origin)
+		writeError(w, http.StatusForbidden, "forbidden_origin", "requests from origin "+origin+" are not accepted by this MCP server")
+		return
+	}
+
+	token, ok := bearerToken(r.Header.Get("Authorization"))
+	if !ok {
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer resource_metadata=%q, scope=%q`, g.metadataURL, g.allScopesList))
+		writeError(w, http.StatusUnauthorized, "unauthorized",
+			"send an OAuth access token as 'Authorization: Bearer <token>'; the authorization server is listed at "+g.metadataURL)
+		return
+	}
+
+	id, err := g.verify(r.Context(), token)
+	var rej *rejection
+	switch {
+	case errors.As(err, &rej):
+		g.log.InfoContext(r.Context(), "rejected token", "reason", rej.reason, "client_id", rej.clientID)
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="invalid_token", resource_metadata=%q, scope=%q`, g.metadataURL, g.allScopesList))
+		writeError(w, http.StatusUnauthorized, "invalid_token", rej.description)
+		return
+	case err != nil:
+		g.unavailable(w, r, err)
+		return
+	}
+
+	tools, status := calledTools(w, r)
+	if status != 0 {
+		if status == http.StatusRequestEntityTooLarge {
+			writeError(w, status, "request_too_large", fmt.Sprintf("the request body exceeds %d bytes", MaxBodyBytes))
+		} else {
+			writeError(w, status, "invalid_request", "the request body could not be read")
+		}
+		return
+	}
+	if needed, missing := neededScopes(tools, id); len(missing) > 0 {
+		g.log.InfoContext(r.Context(), "insufficient scope", "client_id", id.ClientID, "connection_id", id.ConnectionID, "missing", missing)
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="insufficient_scope", scope=%q, resource_metadata=%q`, strings.Join(needed, " "), g.metadataURL))
+		writeError(w, http.StatusForbidden, "insufficient_scope",
+			fmt.Sprintf("this call needs the scope(s) %s, which the token was not granted; re-authorize asking for them", strings.Join(missing, " ")))
+		return
+	}
+
+	next.ServeHTTP(w, r.WithContext(WithIdentity(r.Context(), id)))
+}
+
+// unavailable answers when a dependency failed: the token may well be good,
+// so neither a 401 (which would make clients drop it) nor a 500.
+func (g *gate) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	g.log.ErrorContext(r.Context(), "cannot verify token", "error", err)
+	w.Header().Set("Retry-After", retryAfter)
+	writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable",
+		"the server cannot verify access tokens right now; retry in a few seconds")
+}
+
+// bearerToken extracts the token of an RFC 6750 Authorization header. The
+// token must be token68 syntax, which also keeps odd bytes out of every
+// later step.
+func bearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimLeft(token, " ")
+	if token == "" {
+		return "", false
+	}
+	body := strings.TrimRight(token, "=")
+	for _, c := range []byte(body) {
+		if !isToken68(c) {
+			return "", false
+		}
+	}
+	return token, body != ""
+}
+
+func isToken68(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~+/", c) >= 0
+}
+
+// neededScopes returns, in catalog order, the scopes the called tools need
+// and those of them the token lacks. Tools the catalog does not know are
+// skipped: the MCP layer answers them as unknown.
+func neededScopes(tools []string, id *Identity) (needed, missing []string) {
+	var want []string
+	for _, t := range tools {
+		if s, known := catalog.ScopeForTool(t); known && s != "" {
+			want = append(want, s)
+		}
+	}
+	needed = catalog.Known(want)
+	for _, s := range needed {
+		if !id.HasScope(s) {
+			missing = append(missing, s)
+		}
+	}
+	return needed, missing
+}
+
+// rejection is a token the gate will not accept. description is shown to the
+// client; reason is a stable word for the logs.
+type rejection struct {
+	reason      string
+	description string
+	clientID    string
+}
+
+func (r *rejection) Error() string { return "token rejected: " + r.reason }
+
+// verify applies the contract's token rules. It returns a *rejection for a
+// token that is not acceptable and any other error when it cannot tell.
+func (g *gate) verify(ctx context.Context, token string) (*Identity, error) {
+	res, err := g.introspector.Introspect(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	reject := func(reason, description string) (*Identity, error) {
+		return nil, &rejection{reason: reason, description: description, clientID: res.ClientID}
+	}
+	switch {
+	case !res.Active:
+		return reject("inactive", "the access token is not active (unknown, expired or revoked); obtain a new one")
+	case res.TokenUse != "access_token":
+		// Hydra reports refresh tokens as active too (DESIGN.md trap 6).
+		return reject("not_access_token", "only access tokens are accepted; do not send the refresh token as a bearer token")
+	case !slices.Contains(res.Audience, g.resource):
+		return reject("wrong_audience", "the access token is not meant for this server; request it with resource="+g.resource)
+	case res.Expiry == 0 || !g.now().Before(time.Unix(res.Expiry, 0)):
+		return reject("expired", "the access token has expired; refresh it or re-authorize")
+	case res.Subject == "":
+		return reject("no_subject", "the access token has no user; authorize with a user account")
+	}
+	teamID, connID := stringClaim(res.Ext, "team_id"), stringClaim(res.Ext, "connection_id")
+	if teamID == "" || connID == "" {
+		return reject("no_team", "the access token is not bound to a team connection; re-authorize through the consent screen")
+	}
+
+	conn, err := g.connections.Connection(ctx, connID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return reject("unknown_connection", "the connection this token was issued for does not exist; reconnect the client")
+	case err != nil:
+		return nil, fmt.Errorf("look up connection: %w", err)
+	case conn.RevokedAt != nil:
+		return reject("revoked_connection", "the connection this token was issued for was revoked; reconnect the client")
+	case conn.TeamID != teamID:
+		return reject("team_mismatch", "the token's team does not match its connection; reconnect the client")
+	}
+	return &Identity{
+		UserID:       res.Subject,
+		TeamID:       teamID,
+		TeamSlug:     stringClaim(res.Ext, "team_slug"),
+		ConnectionID: connID,
+		ClientID:     res.ClientID,
+		Scopes:       strings.Fields(res.Scope),
+	}, nil
+}
+
+// stringClaim returns ext[key] if it is a string, else "": a number or an
+// object where an id belongs is as good as missing.
+func stringClaim(ext map[string]any, key string) string {
+	s, _ := ext[key].(string)
+	return s
+}

@@ -1,0 +1,118 @@
+// Package store is the MCP server's PostgreSQL access: it reads the consent
+// app's users, teams and connections (never writes them) and owns the
+// invoices table. Every invoice query takes the team id as a required
+// argument, so no code path can list another team's data.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// ErrNotFound is returned when the requested row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store wraps a connection pool.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// New returns a Store using pool.
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Connection is one approved consent (a row of the consent app's
+// connections table).
+type Connection struct {
+	ID        string
+	UserID    string
+	TeamID    string
+	ClientID  string
+	RevokedAt *time.Time
+}
+
+// Connection returns the connection with id.
+func (s *Store) Connection(ctx context.Context, id string) (Connection, error) {
+	uid, err := parseUUID(id)
+	if err != nil {
+		return Connection{}, err
+	}
+	var c Connection
+	err = s.pool.QueryRow(ctx,
+		`SELECT id::text, user_id::text, team_id::text, client_id, revoked_at FROM connections WHERE id = $1`, uid,
+	).Scan(&c.ID, &c.UserID, &c.TeamID, &c.ClientID, &c.RevokedAt)
+	if err != nil {
+		return Connection{}, notFound("connection", err)
+	}
+	return c, nil
+}
+
+// User is a row of the consent app's users table, without secrets.
+type User struct {
+	ID          string
+	Email       string
+	DisplayName string
+}
+
+// User returns the user with id.
+func (s *Store) User(ctx context.Context, id string) (User, error) {
+	uid, err := parseUUID(id)
+	if err != nil {
+		return User{}, err
+	}
+	var u User
+	err = s.pool.QueryRow(ctx,
+		`SELECT id::text, email, coalesce(display_name, '') FROM users WHERE id = $1`, uid,
+	).Scan(&u.ID, &u.Email, &u.DisplayName)
+	if err != nil {
+		return User{}, notFound("user", err)
+	}
+	return u, nil
+}
+
+// Team is a row of the consent app's teams table.
+type Team struct {
+	ID            string
+	Slug          string
+	Name          string
+	InvoicePrefix string
+}
+
+// Team returns the team with id.
+func (s *Store) Team(ctx context.Context, id string) (Team, error) {
+	uid, err := parseUUID(id)
+	if err != nil {
+		return Team{}, err
+	}
+	var t Team
+	err = s.pool.QueryRow(ctx,
+		`SELECT id::text, slug, name, invoice_prefix FROM teams WHERE id = $1`, uid,
+	).Scan(&t.ID, &t.Slug, &t.Name, &t.InvoicePrefix)
+	if err != nil {
+		return Team{}, notFound("team", err)
+	}
+	return t, nil
+}
+
+// parseUUID turns a malformed id into ErrNotFound before it reaches
+// PostgreSQL, which would otherwise fail the query (and the caller would
+// treat a garbage id as a database outage).
+func parseUUID(id string) (pgtype.UUID, error) {
+	var u pgtype.UUID
+	if err := u.Scan(id); err != nil {
+		return u, fmt.Errorf("id %q: %w", id, ErrNotFound)
+	}
+	return u, nil
+}
+
+func notFound(what string, err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return fmt.Errorf("read %s: %w", what, err)
+}
