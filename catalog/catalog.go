@@ -18,6 +18,11 @@ const (
 type Scope struct {
 	Name   string
 	Access Access
+	// Baseline scopes are what a client asks for when it first connects: the
+	// MCP server names them in its 401 challenge and its metadata. The others
+	// are obtained by step-up when a tool needs them, so a first consent
+	// never grants more than reading.
+	Baseline bool
 	// Label and Description are the English texts shown on the consent page.
 	Label       string
 	Description string
@@ -32,6 +37,7 @@ var scopes = []Scope{
 	{
 		Name:        "invoices:read",
 		Access:      Read,
+		Baseline:    true,
 		Label:       "View invoices and estimates",
 		Description: "See the team's invoices, their line items and estimates.",
 		Tools:       []string{"list_invoices", "get_invoice", "list_estimates"},
@@ -46,6 +52,7 @@ var scopes = []Scope{
 	{
 		Name:        "accounting:read",
 		Access:      Read,
+		Baseline:    true,
 		Label:       "View transactions and balances",
 		Description: "See the team's bank transactions and account balances.",
 		Tools:       []string{"list_transactions"},
@@ -67,6 +74,18 @@ func Names() []string {
 	names := make([]string, len(scopes))
 	for i, s := range scopes {
 		names[i] = s.Name
+	}
+	return names
+}
+
+// BaselineNames returns the baseline scopes in display order (see
+// Scope.Baseline).
+func BaselineNames() []string {
+	var names []string
+	for _, s := range scopes {
+		if s.Baseline {
+			names = append(names, s.Name)
+		}
 	}
 	return names
 }

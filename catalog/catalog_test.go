@@ -76,3 +76,16 @@ func TestClientScopesIncludeOfflineAccess(t *testing.T) {
 		t.Error("ClientScopes aliases the catalog")
 	}
 }
+
+func TestBaselineIsReadOnly(t *testing.T) {
+	baseline := BaselineNames()
+	if len(baseline) == 0 {
+		t.Fatal("no baseline scopes: a first connection could do nothing")
+	}
+	for _, name := range baseline {
+		s, ok := Lookup(name)
+		if !ok || s.Access != Read {
+			t.Errorf("baseline scope %s: in catalog %v, access %q; a first consent must not grant writes", name, ok, s.Access)
+		}
+	}
+}

@@ -1,7 +1,12 @@
 // Package store is the MCP server's PostgreSQL access: it reads the consent
-// app's users, teams and connections (never writes them) and owns the
-// invoices table. Every invoice query takes the team id as a required
-// argument, so no code path can list another team's data.
+// app's users, teams and connections (never writes them) and owns the team
+// domain: invoices with their lines, estimates and transactions.
+//
+// Team data has two fences. Every domain method takes the team id as a
+// required argument and filters by it; and every domain query runs in a
+// transaction of the row-level-security role with that team set (inTeam),
+// so even a query that forgot the filter sees and writes only that team's
+// rows.
 package store
 
 import (
@@ -97,6 +102,40 @@ func (s *Store) Team(ctx context.Context, id string) (Team, error) {
 		return Team{}, notFound("team", err)
 	}
 	return t, nil
+}
+
+// tenantRole is the role domain transactions run as; migration 00002 creates
+// it and the tables' row-level-security policies that bind it to
+// teamSetting.
+const (
+	tenantRole  = "mcp_server_tenant"
+	teamSetting = "mcp_server.team_id"
+)
+
+// inTeam runs fn in a transaction fenced to teamID: as tenantRole, with
+// teamSetting set, both for this transaction only (the pooled connection
+// gets its own role and no team back afterwards). Read-only callers pass
+// pgx.ReadOnly, so a read tool cannot write even by mistake.
+func (s *Store) inTeam(ctx context.Context, teamID string, access pgx.TxAccessMode, fn func(pgx.Tx) error) error {
+	if _, err := parseUUID(teamID); err != nil {
+		return err
+	}
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: access})
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT set_config('role', $1, true), set_config($2, $3, true)`,
+		tenantRole, teamSetting, teamID); err != nil {
+		return fmt.Errorf("enter team: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
 }
 
 // parseUUID turns a malformed id into ErrNotFound before it reaches

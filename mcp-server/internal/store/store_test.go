@@ -1,177 +1,133 @@
-package store
+package store_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mcp-oauth/mcp-server/internal/store"
+	"github.com/mcp-oauth/mcp-server/internal/store/storetest"
 )
-
-// consentSchema is the part of the consent app's schema this package reads,
-// as the contracts define it.
-const consentSchema = `
-CREATE TABLE users (id uuid PRIMARY KEY, email text UNIQUE NOT NULL, password_hash text NOT NULL DEFAULT '',
-                    display_name text, created_at timestamptz NOT NULL DEFAULT now());
-CREATE TABLE teams (id uuid PRIMARY KEY, slug text UNIQUE NOT NULL, name text NOT NULL, invoice_prefix text NOT NULL);
-CREATE TABLE connections (id uuid PRIMARY KEY, user_id uuid NOT NULL, team_id uuid NOT NULL, client_id text NOT NULL,
-                          client_name text NOT NULL DEFAULT '', scopes text[] NOT NULL DEFAULT '{}',
-                          created_at timestamptz NOT NULL DEFAULT now(), last_used_at timestamptz, revoked_at timestamptz);
-INSERT INTO users (id, email, display_name) VALUES ('77777777-7777-7777-7777-777777777777', 'alice@example.com', 'Alice');
-INSERT INTO teams VALUES ('11111111-1111-1111-1111-111111111111', 'acme', 'Acme Corp', 'ACME'),
-                         ('22222222-2222-2222-2222-222222222222', 'globex', 'Globex', 'GLOBEX');
-INSERT INTO connections (id, user_id, team_id, client_id) VALUES
-  ('33333333-3333-3333-3333-333333333333', '77777777-7777-7777-7777-777777777777', '11111111-1111-1111-1111-111111111111', 'client-1');
-INSERT INTO connections (id, user_id, team_id, client_id, revoked_at) VALUES
-  ('44444444-4444-4444-4444-444444444444', '77777777-7777-7777-7777-777777777777', '11111111-1111-1111-1111-111111111111', 'client-1', now());
-`
 
 const (
-	acmeID   = "11111111-1111-1111-1111-111111111111"
-	globexID = "22222222-2222-2222-2222-222222222222"
+	acmeID   = storetest.AcmeID
+	globexID = storetest.GlobexID
 )
 
-// testStore returns a Store on a fresh schema of DATABASE_URL, with the
-// consent app's tables and this package's migrations in place. Without
-// DATABASE_URL the test is skipped, so `go test ./...` needs no
-// database (scripts/test always sets DATABASE_URL).
-func testStore(t *testing.T) (*Store, *pgxpool.Pool) {
-	t.Helper()
-	dsn := os.Getenv("DATABASE_URL")
-	if dsn == "" {
-		t.Skip("DATABASE_URL not set")
-	}
-	ctx := context.Background()
-	schema := "mcp_store_test_" + strings.ToLower(rand.Text()[:10])
-
-	admin, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(admin.Close)
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-
-	cfg, err := pgxpool.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if _, err := pool.Exec(ctx, consentSchema); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	for range 2 { // migrating twice must be a no-op the second time
-		if err := Migrate(ctx, pool, log); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return New(pool), pool
-}
-
 func TestMigrateUsesOwnVersionTable(t *testing.T) {
-	_, pool := testStore(t)
+	db := storetest.New(t)
 	var version int64
-	if err := pool.QueryRow(context.Background(), "SELECT max(version_id) FROM "+VersionTable).Scan(&version); err != nil || version != 1 {
-		t.Errorf("version in %s = %d (%v), want 1", VersionTable, version, err)
+	if err := db.Pool.QueryRow(t.Context(), "SELECT max(version_id) FROM "+store.VersionTable).Scan(&version); err != nil || version != 2 {
+		t.Errorf("version in %s = %d (%v), want 2", store.VersionTable, version, err)
 	}
 }
 
-func TestSeedDemoIsIdempotent(t *testing.T) {
-	st, pool := testStore(t)
-	ctx := context.Background()
-	// A third team that already has an invoice must be left alone.
-	if _, err := pool.Exec(ctx, `
-		INSERT INTO teams VALUES ('88888888-8888-8888-8888-888888888888', 'initech', 'Initech', 'INI');
-		INSERT INTO invoices (team_id, number, customer, amount_cents, currency, status, issued_on, due_on)
-		VALUES ('88888888-8888-8888-8888-888888888888', 'INI-1', 'Someone', 1, 'USD', 'draft', '2026-01-01', '2026-01-02')`); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	for range 2 {
-		if err := st.SeedDemo(ctx, log); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rows, err := pool.Query(ctx, `SELECT t.slug, string_agg(i.number, ',' ORDER BY i.number)
-		FROM invoices i JOIN teams t ON t.id = i.team_id GROUP BY t.slug ORDER BY t.slug`)
+// counts returns, per team slug, how many rows of table it has and whether
+// all of them carry the team's prefix in column.
+func counts(t *testing.T, db *storetest.DB, table, column string) map[string]string {
+	t.Helper()
+	rows, err := db.Pool.Query(t.Context(), fmt.Sprintf(`
+		SELECT tm.slug, count(*), bool_and(x.%[2]s LIKE tm.invoice_prefix || '-%%')
+		FROM %[1]s x JOIN teams tm ON tm.id = x.team_id GROUP BY tm.slug ORDER BY tm.slug`, table, column))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]string{}
 	for rows.Next() {
-		var slug, numbers string
-		if err := rows.Scan(&slug, &numbers); err != nil {
+		var slug string
+		var n int
+		var prefixed bool
+		if err := rows.Scan(&slug, &n, &prefixed); err != nil {
 			t.Fatal(err)
 		}
-		got[slug] = numbers
+		got[slug] = fmt.Sprintf("%d prefixed=%v", n, prefixed)
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{
-		"acme":    "ACME-2026-0001,ACME-2026-0002,ACME-2026-0003,ACME-2026-0004",
-		"globex":  "GLOBEX-2026-0001,GLOBEX-2026-0002,GLOBEX-2026-0003",
-		"initech": "INI-1",
+	return got
+}
+
+func TestSeedDemoIsIdempotent(t *testing.T) {
+	db := storetest.New(t)
+	ctx := t.Context()
+	// A third team that already has an invoice keeps its invoices and gets
+	// the rest.
+	if _, err := db.Pool.Exec(ctx, `
+		INSERT INTO teams VALUES ('88888888-8888-8888-8888-888888888888', 'initech', 'Initech', 'INI');
+		INSERT INTO invoices (team_id, number, customer, amount_cents, currency, status, issued_on, due_on)
+		VALUES ('88888888-8888-8888-8888-888888888888', 'INI-1', 'Someone', 1, 'USD', 'draft', '2026-01-01', '2026-01-02')`); err != nil {
+		t.Fatal(err)
 	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("invoices per team = %v, want %v", got, want)
+	for range 2 {
+		if err := db.Store.SeedDemo(ctx, storetest.Discard); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		table, column string
+		want          map[string]string
+	}{
+		{"invoices", "number", map[string]string{"acme": "12 prefixed=true", "globex": "12 prefixed=true", "initech": "1 prefixed=true"}},
+		{"estimates", "number", map[string]string{"acme": "5 prefixed=true", "globex": "5 prefixed=true", "initech": "5 prefixed=true"}},
+		// 44 monthly expenses, plus a payment per paid invoice (6 of the
+		// demo's 12; initech's one invoice is a draft).
+		{"transactions", "reference", map[string]string{"acme": "50 prefixed=true", "globex": "50 prefixed=true", "initech": "44 prefixed=true"}},
+	} {
+		if got := counts(t, db, tc.table, tc.column); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%s per team = %v, want %v", tc.table, got, tc.want)
+		}
+	}
+	var lineless int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM invoices i
+		WHERE i.number <> 'INI-1' AND i.amount_cents <> (SELECT sum(amount_cents) FROM invoice_lines l WHERE l.invoice_id = i.id)`,
+	).Scan(&lineless); err != nil || lineless != 0 {
+		t.Errorf("%d seeded invoices whose total is not the sum of their lines (%v)", lineless, err)
 	}
 }
 
 func TestListInvoicesPagesWithinOneTeam(t *testing.T) {
-	st, _ := testStore(t)
-	ctx := context.Background()
-	if err := st.SeedDemo(ctx, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Seeded(t)
+	ctx := t.Context()
 
 	var numbers []string
 	cursor, pages := "", 0
 	for {
-		page, err := st.ListInvoices(ctx, acmeID, InvoiceQuery{Limit: 3, Cursor: cursor})
+		page, err := db.Store.ListInvoices(ctx, acmeID, store.InvoiceQuery{Limit: 5, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
 		pages++
 		for _, inv := range page.Invoices {
 			numbers = append(numbers, inv.Number)
+			if inv.Lines != nil {
+				t.Errorf("listing carries lines: %+v", inv)
+			}
 		}
 		if page.Next == "" {
 			break
 		}
 		cursor = page.Next
 	}
-	if pages != 2 || len(numbers) != 4 {
-		t.Fatalf("got %d pages with %q, want 2 pages with 4 invoices", pages, numbers)
+	if pages != 3 || len(numbers) != 12 {
+		t.Fatalf("got %d pages with %q, want 3 pages with 12 invoices", pages, numbers)
 	}
-	for _, n := range numbers {
-		if !strings.HasPrefix(n, "ACME-") {
-			t.Errorf("acme listing contains %s", n)
-		}
-	}
-	sorted := slices.Clone(numbers)
-	slices.Sort(sorted)
-	if len(slices.Compact(sorted)) != 4 {
-		t.Errorf("pages repeat invoices: %q", numbers)
+	want := slices.Clone(numbers)
+	slices.Sort(want)
+	slices.Reverse(want) // newest first, and the seed numbers in date order
+	if !slices.Equal(numbers, want) || numbers[0] != "ACME-2026-0012" {
+		t.Errorf("order = %q", numbers)
 	}
 
-	// A cursor is only a position: on another team it still lists that team.
-	page, err := st.ListInvoices(ctx, globexID, InvoiceQuery{Limit: 10, Cursor: cursor})
+	// A cursor is only a position: on another team it lists that team.
+	page, err := db.Store.ListInvoices(ctx, globexID, store.InvoiceQuery{Limit: 100, Cursor: cursor})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,44 +137,333 @@ func TestListInvoicesPagesWithinOneTeam(t *testing.T) {
 		}
 	}
 
-	paid, err := st.ListInvoices(ctx, acmeID, InvoiceQuery{Status: "paid", Limit: 10})
-	if err != nil {
-		t.Fatal(err)
+	paid, err := db.Store.ListInvoices(ctx, acmeID, store.InvoiceQuery{Status: "paid", Limit: 100})
+	if err != nil || len(paid.Invoices) != 6 {
+		t.Errorf("paid invoices: %d, %v; want 6", len(paid.Invoices), err)
 	}
 	for _, inv := range paid.Invoices {
 		if inv.Status != "paid" {
 			t.Errorf("status filter returned %+v", inv)
 		}
 	}
-	if len(paid.Invoices) == 0 || len(paid.Invoices) == 4 {
-		t.Errorf("status filter returned %d of 4 invoices", len(paid.Invoices))
+	// The customer filter matches a part, ignores case and takes % literally.
+	for query, want := range map[string]int{"initech": 1, "INITECH LLC": 1, "%": 0, "": 12} {
+		got, err := db.Store.ListInvoices(ctx, acmeID, store.InvoiceQuery{Customer: query, Limit: 100})
+		if err != nil || len(got.Invoices) != want {
+			t.Errorf("customer %q: %d invoices (%v), want %d", query, len(got.Invoices), err, want)
+		}
 	}
 
-	if _, err := st.ListInvoices(ctx, acmeID, InvoiceQuery{Limit: 10, Cursor: "not-a-cursor"}); !errors.Is(err, ErrBadCursor) {
-		t.Errorf("bad cursor: error %v, want ErrBadCursor", err)
+	for _, bad := range []string{"not-a-cursor", cursorOf(t, db, "estimates")} {
+		if _, err := db.Store.ListInvoices(ctx, acmeID, store.InvoiceQuery{Limit: 10, Cursor: bad}); !errors.Is(err, store.ErrBadCursor) {
+			t.Errorf("cursor %q: error %v, want ErrBadCursor", bad, err)
+		}
+	}
+	if _, err := db.Store.ListInvoices(ctx, acmeID, store.InvoiceQuery{Limit: 0}); err == nil {
+		t.Error("a zero page size was accepted")
+	}
+}
+
+// cursorOf returns a valid cursor of another listing.
+func cursorOf(t *testing.T, db *storetest.DB, listing string) string {
+	t.Helper()
+	var next string
+	var err error
+	switch listing {
+	case "estimates":
+		var p store.EstimatePage
+		p, err = db.Store.ListEstimates(t.Context(), acmeID, store.EstimateQuery{Limit: 1})
+		next = p.Next
+	case "transactions":
+		var p store.TransactionPage
+		p, err = db.Store.ListTransactions(t.Context(), acmeID, store.TransactionQuery{Limit: 1})
+		next = p.Next
+	}
+	if err != nil || next == "" {
+		t.Fatalf("%s cursor: %q, %v", listing, next, err)
+	}
+	return next
+}
+
+func TestInvoiceByIDOrNumber(t *testing.T) {
+	db := storetest.Seeded(t)
+	ctx := t.Context()
+	byNumber, err := db.Store.Invoice(ctx, acmeID, "ACME-2026-0003")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID, err := db.Store.Invoice(ctx, acmeID, byNumber.ID)
+	if err != nil || byID.Number != "ACME-2026-0003" {
+		t.Fatalf("by id: %+v, %v", byID, err)
+	}
+	var sum int64
+	for _, l := range byID.Lines {
+		sum += l.AmountCents
+	}
+	if len(byID.Lines) == 0 || sum != byID.TotalCents {
+		t.Errorf("lines %+v do not add up to %d", byID.Lines, byID.TotalCents)
+	}
+
+	globex, err := db.Store.Invoice(ctx, globexID, "GLOBEX-2026-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"GLOBEX-2026-0001", globex.ID, "ACME-2026-9999", "99999999-9999-9999-9999-999999999999", "", "'; DROP TABLE invoices; --"} {
+		if _, err := db.Store.Invoice(ctx, acmeID, ref); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Invoice(acme, %q): %v, want ErrNotFound", ref, err)
+		}
+	}
+}
+
+func TestCreateInvoiceNumbersAndTotals(t *testing.T) {
+	db := storetest.Seeded(t)
+	ctx := t.Context()
+	issued := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
+	inv, err := db.Store.CreateInvoice(ctx, acmeID, store.NewInvoice{
+		Customer: "Initech LLC", Currency: "USD", Status: "draft", IssuedOn: issued, DueOn: issued.AddDate(0, 0, 14),
+		Lines: []store.NewLine{
+			{Description: "Consulting (hours)", QuantityMilli: 7_500, UnitPriceCents: 15_000},
+			{Description: "Expenses", QuantityMilli: 1_000, UnitPriceCents: 3_333},
+			{Description: "Rounding", QuantityMilli: 333, UnitPriceCents: 1_000}, // 333.0 cents
+			{Description: "Rounding up", QuantityMilli: 1_500, UnitPriceCents: 1}, // 1.5 cents -> 2
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Number != "ACME-2026-0013" || inv.TotalCents != 112_500+3_333+333+2 || len(inv.Lines) != 4 || inv.Lines[0].Quantity != 7.5 {
+		t.Errorf("created %+v", inv)
+	}
+
+	// Concurrent creates never share a number, and another year starts at 1.
+	var wg sync.WaitGroup
+	numbers := make([]string, 8)
+	for i := range numbers {
+		wg.Go(func() {
+			inv, err := db.Store.CreateInvoice(ctx, acmeID, store.NewInvoice{
+				Customer: "Hooli", Currency: "USD", Status: "sent", IssuedOn: issued.AddDate(1, 0, 0), DueOn: issued.AddDate(1, 1, 0),
+				Lines: []store.NewLine{{Description: "Support", QuantityMilli: 1_000, UnitPriceCents: 100}},
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			numbers[i] = inv.Number
+		})
+	}
+	wg.Wait()
+	slices.Sort(numbers)
+	want := []string{"ACME-2027-0001", "ACME-2027-0002", "ACME-2027-0003", "ACME-2027-0004", "ACME-2027-0005", "ACME-2027-0006", "ACME-2027-0007", "ACME-2027-0008"}
+	if !slices.Equal(numbers, want) {
+		t.Errorf("concurrent numbers = %q", numbers)
+	}
+}
+
+func TestListEstimates(t *testing.T) {
+	db := storetest.Seeded(t)
+	page, err := db.Store.ListEstimates(t.Context(), globexID, store.EstimateQuery{Limit: 3})
+	if err != nil || len(page.Estimates) != 3 || page.Next == "" {
+		t.Fatalf("first page: %+v, %v", page, err)
+	}
+	rest, err := db.Store.ListEstimates(t.Context(), globexID, store.EstimateQuery{Limit: 3, Cursor: page.Next})
+	if err != nil || len(rest.Estimates) != 2 || rest.Next != "" {
+		t.Fatalf("second page: %+v, %v", rest, err)
+	}
+	for _, e := range append(page.Estimates, rest.Estimates...) {
+		if !strings.HasPrefix(e.Number, "GLOBEX-EST-2026-") || e.Summary == "" {
+			t.Errorf("estimate %+v", e)
+		}
+	}
+	accepted, err := db.Store.ListEstimates(t.Context(), globexID, store.EstimateQuery{Status: "accepted", Limit: 10})
+	if err != nil || len(accepted.Estimates) != 1 || accepted.Estimates[0].Status != "accepted" {
+		t.Errorf("accepted: %+v, %v", accepted, err)
+	}
+}
+
+func TestListTransactionsWithTotals(t *testing.T) {
+	db := storetest.Seeded(t)
+	ctx := t.Context()
+	march := store.TransactionQuery{
+		From: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC), Limit: 100,
+	}
+	page, err := db.Store.ListTransactions(ctx, acmeID, march)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in, out int64
+	for _, tr := range page.Transactions {
+		if tr.BookedOn.Month() != time.March || !strings.HasPrefix(tr.Reference, "ACME-TX-2026-") {
+			t.Errorf("transaction %+v outside March or without the prefix", tr)
+		}
+		if tr.AmountCents > 0 {
+			in += tr.AmountCents
+		} else {
+			out -= tr.AmountCents
+		}
+	}
+	if len(page.Totals) != 1 || page.Totals[0] != (store.CurrencyTotal{Currency: "USD", InCents: in, OutCents: out, NetCents: in - out, Count: len(page.Transactions)}) {
+		t.Errorf("totals %+v, want USD in %d out %d over %d", page.Totals, in, out, len(page.Transactions))
+	}
+	var payments int
+	for _, tr := range page.Transactions {
+		if tr.InvoiceNumber != "" {
+			payments++
+		}
+	}
+	if payments == 0 {
+		t.Error("no payment linked to an invoice in March")
+	}
+
+	// Paging keeps the totals of the whole range.
+	small := march
+	small.Limit = 2
+	first, err := db.Store.ListTransactions(ctx, acmeID, small)
+	if err != nil || len(first.Transactions) != 2 || first.Next == "" || first.Totals[0].Count != len(page.Transactions) {
+		t.Errorf("paged: %+v, %v", first, err)
+	}
+	if _, err := db.Store.ListTransactions(ctx, acmeID, store.TransactionQuery{Limit: 5, Cursor: cursorOf(t, db, "estimates")}); !errors.Is(err, store.ErrBadCursor) {
+		t.Errorf("estimate cursor on transactions: %v", err)
+	}
+}
+
+func TestCreateTransactionLinksOnlyOwnInvoices(t *testing.T) {
+	db := storetest.Seeded(t)
+	ctx := t.Context()
+	day := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
+	tr, err := db.Store.CreateTransaction(ctx, acmeID, store.NewTransaction{
+		BookedOn: day, Description: "Payment", Counterparty: "Wayne Logistics", AmountCents: 1000, Currency: "USD", Invoice: "ACME-2026-0011",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(tr.Reference, "ACME-TX-2026-") || tr.InvoiceNumber != "ACME-2026-0011" || tr.ID == "" {
+		t.Errorf("created %+v", tr)
+	}
+	globex, err := db.Store.Invoice(ctx, globexID, "GLOBEX-2026-0011")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"GLOBEX-2026-0011", globex.ID, "ACME-2099-0001"} {
+		_, err := db.Store.CreateTransaction(ctx, acmeID, store.NewTransaction{
+			BookedOn: day, Description: "Payment", Counterparty: "x", AmountCents: 1, Currency: "USD", Invoice: ref,
+		})
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("link to %q: %v, want ErrNotFound", ref, err)
+		}
+	}
+}
+
+// TestRowLevelSecurity queries the tables without the application's team
+// filter, inside the store's fence: PostgreSQL alone must keep the teams
+// apart. The pool connects as a superuser, which row-level security never
+// restricts, so the control query shows both teams' rows exist.
+func TestRowLevelSecurity(t *testing.T) {
+	db := storetest.Seeded(t)
+	ctx := t.Context()
+	tables := []string{"invoices", "invoice_lines", "estimates", "transactions", "number_sequences"}
+
+	for _, table := range tables {
+		var teams int
+		if err := db.Pool.QueryRow(ctx, "SELECT count(DISTINCT team_id) FROM "+table).Scan(&teams); err != nil || teams != 2 {
+			t.Fatalf("control: %s holds %d teams (%v), want 2", table, teams, err)
+		}
+		var forced bool
+		if err := db.Pool.QueryRow(ctx, "SELECT relforcerowsecurity FROM pg_class WHERE oid = $1::regclass", table).Scan(&forced); err != nil || !forced {
+			t.Errorf("%s: row-level security not forced (%v)", table, err)
+		}
+	}
+
+	globex, err := db.Store.Invoice(ctx, globexID, "GLOBEX-2026-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Store.InTeam(ctx, acmeID, func(tx pgx.Tx) error {
+		for _, table := range tables {
+			var teams []string
+			rows, err := tx.Query(ctx, "SELECT DISTINCT team_id::text FROM "+table)
+			if err != nil {
+				return err
+			}
+			if teams, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+				return err
+			}
+			if !slices.Equal(teams, []string{acmeID}) {
+				t.Errorf("fenced to acme, %s shows teams %q", table, teams)
+			}
+		}
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM invoices WHERE id = $1", globex.ID).Scan(&n); err != nil || n != 0 {
+			t.Errorf("fenced to acme, globex's invoice by id: %d rows (%v)", n, err)
+		}
+		tag, err := tx.Exec(ctx, "UPDATE number_sequences SET last_value = last_value + 100 WHERE team_id = $1", globexID)
+		if err != nil || tag.RowsAffected() != 0 {
+			t.Errorf("fenced to acme, update of globex's sequences: %d rows (%v)", tag.RowsAffected(), err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Writing another team's row fails outright.
+	err = db.Store.InTeam(ctx, acmeID, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO estimates (team_id, number, customer, summary, amount_cents, currency, status, issued_on, valid_until)
+			VALUES ($1, 'GLOBEX-EST-X', 'x', 'x', 1, 'USD', 'draft', '2026-01-01', '2026-01-02')`, globexID)
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "row-level security") {
+		t.Errorf("insert of a globex row while fenced to acme: %v, want a row-level security violation", err)
+	}
+
+	// The tenant role without a team sees nothing at all.
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SET LOCAL ROLE "+store.TenantRole); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range tables {
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil || n != 0 {
+			t.Errorf("tenant role without a team: %s shows %d rows (%v), want 0", table, n, err)
+		}
+	}
+	// Nor may it read the consent app's tables.
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM connections LIMIT 1"); err == nil {
+		t.Error("the tenant role can read connections")
 	}
 }
 
 func TestConnectionLookup(t *testing.T) {
-	st, _ := testStore(t)
-	ctx := context.Background()
-	c, err := st.Connection(ctx, "33333333-3333-3333-3333-333333333333")
+	db := storetest.New(t)
+	ctx := t.Context()
+	c, err := db.Store.Connection(ctx, storetest.AcmeConnection)
 	if err != nil || c.TeamID != acmeID || c.RevokedAt != nil || c.ClientID != "client-1" {
 		t.Errorf("live connection = %+v, %v", c, err)
 	}
-	c, err = st.Connection(ctx, "44444444-4444-4444-4444-444444444444")
+	c, err = db.Store.Connection(ctx, storetest.RevokedConnection)
 	if err != nil || c.RevokedAt == nil {
 		t.Errorf("revoked connection = %+v, %v", c, err)
 	}
 	for _, id := range []string{"99999999-9999-9999-9999-999999999999", "not-a-uuid", ""} {
-		if _, err := st.Connection(ctx, id); !errors.Is(err, ErrNotFound) {
+		if _, err := db.Store.Connection(ctx, id); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Connection(%q) error = %v, want ErrNotFound", id, err)
 		}
 	}
-	if u, err := st.User(ctx, "77777777-7777-7777-7777-777777777777"); err != nil || u.Email != "alice@example.com" {
+	if u, err := db.Store.User(ctx, storetest.AliceID); err != nil || u.Email != "alice@example.com" {
 		t.Errorf("User = %+v, %v", u, err)
 	}
-	if tm, err := st.Team(ctx, globexID); err != nil || tm.Slug != "globex" || tm.Name != "Globex" {
+	if tm, err := db.Store.Team(ctx, globexID); err != nil || tm.Slug != "globex" || tm.Name != "Globex" {
 		t.Errorf("Team = %+v, %v", tm, err)
+	}
+}
+
+// A dead database is an error, not an empty result.
+func TestUnreachableDatabaseIsAnError(t *testing.T) {
+	db := storetest.New(t)
+	db.Pool.Close()
+	if _, err := db.Store.ListInvoices(context.Background(), acmeID, store.InvoiceQuery{Limit: 1}); err == nil || errors.Is(err, store.ErrNotFound) {
+		t.Errorf("closed pool: %v", err)
 	}
 }

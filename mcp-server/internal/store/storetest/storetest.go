@@ -1,0 +1,114 @@
+// Package storetest gives a test a database of its own on the PostgreSQL
+// server named by DATABASE_URL: a fresh schema holding the part of the
+// consent app's schema this service reads, a few users, teams and
+// connections, and this service's migrations. Without DATABASE_URL the test
+// is skipped, so `go test ./...` needs no database; scripts/test always sets
+// it.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/mcp-oauth/mcp-server/internal/store"
+)
+
+// Fixed ids of the rows New inserts.
+const (
+	AcmeID   = "11111111-1111-1111-1111-111111111111" // team acme, prefix ACME
+	GlobexID = "22222222-2222-2222-2222-222222222222" // team globex, prefix GLOBEX
+	AliceID  = "77777777-7777-7777-7777-777777777777" // alice@example.com
+
+	AcmeConnection    = "33333333-3333-3333-3333-333333333333" // alice in acme, live
+	RevokedConnection = "44444444-4444-4444-4444-444444444444" // alice in acme, revoked
+	GlobexConnection  = "55555555-5555-5555-5555-555555555555" // alice in globex, live
+)
+
+// consentSchema is the part of the consent app's schema this service reads,
+// as the contracts define it.
+const consentSchema = `
+CREATE TABLE users (id uuid PRIMARY KEY, email text UNIQUE NOT NULL, password_hash text NOT NULL DEFAULT '',
+                    display_name text, created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE teams (id uuid PRIMARY KEY, slug text UNIQUE NOT NULL, name text NOT NULL, invoice_prefix text NOT NULL);
+CREATE TABLE connections (id uuid PRIMARY KEY, user_id uuid NOT NULL, team_id uuid NOT NULL, client_id text NOT NULL,
+                          client_name text NOT NULL DEFAULT '', scopes text[] NOT NULL DEFAULT '{}',
+                          created_at timestamptz NOT NULL DEFAULT now(), last_used_at timestamptz, revoked_at timestamptz);
+INSERT INTO users (id, email, display_name) VALUES ('` + AliceID + `', 'alice@example.com', 'Alice');
+INSERT INTO teams VALUES ('` + AcmeID + `', 'acme', 'Acme Corp', 'ACME'),
+                         ('` + GlobexID + `', 'globex', 'Globex', 'GLOBEX');
+INSERT INTO connections (id, user_id, team_id, client_id) VALUES
+  ('` + AcmeConnection + `', '` + AliceID + `', '` + AcmeID + `', 'client-1'),
+  ('` + GlobexConnection + `', '` + AliceID + `', '` + GlobexID + `', 'client-1');
+INSERT INTO connections (id, user_id, team_id, client_id, revoked_at) VALUES
+  ('` + RevokedConnection + `', '` + AliceID + `', '` + AcmeID + `', 'client-1', now());
+`
+
+// DB is a test's database.
+type DB struct {
+	Store *store.Store
+	// Pool connects as DATABASE_URL's user (a superuser in development and
+	// CI), with the test's schema first on the search path.
+	Pool *pgxpool.Pool
+	// URL is DATABASE_URL; it may carry a password.
+	URL string
+	// Schema is the test's schema.
+	Schema string
+}
+
+// New returns a migrated database without domain data.
+func New(t testing.TB) *DB {
+	t.Helper()
+	dsn := os.Getenv("DATABASE_URL")
+	if dsn == "" {
+		t.Skip("DATABASE_URL not set")
+	}
+	ctx := context.Background()
+	schema := "mcp_store_test_" + strings.ToLower(rand.Text()[:10])
+	admin, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(admin.Close)
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.RuntimeParams["search_path"] = schema
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if _, err := pool.Exec(ctx, consentSchema); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // migrating twice must be a no-op the second time
+		if err := store.Migrate(ctx, pool, Discard); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &DB{Store: store.New(pool), Pool: pool, URL: dsn, Schema: schema}
+}
+
+// Seeded returns a migrated database with the demo data of both teams.
+func Seeded(t testing.TB) *DB {
+	t.Helper()
+	db := New(t)
+	if err := db.Store.SeedDemo(context.Background(), Discard); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// Discard is a logger for tests that do not look at logs.
+var Discard = slog.New(slog.DiscardHandler)
