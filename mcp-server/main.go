@@ -89,16 +89,21 @@ func openPool(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 }
 
 func serve(ctx context.Context, log *slog.Logger, cfg config.Config, st *store.Store) error {
+	hydra := introspect.New(cfg.IntrospectionURL(), &http.Client{Timeout: cfg.VerifyTimeout})
 	handler := server.Handler(server.Options{
 		Resource: cfg.ResourceURL,
 		Issuer:   cfg.AuthIssuer,
 		Gate: gate.New(gate.Options{
-			Resource:     cfg.ResourceURL,
-			Introspector: introspect.New(cfg.IntrospectionURL(), nil),
-			Connections:  st,
-			Logger:       log,
+			Resource: cfg.ResourceURL,
+			Introspector: introspect.NewCache(hydra, introspect.CacheOptions{
+				MaxTTL:      cfg.IntrospectionCacheTTL,
+				CallTimeout: cfg.VerifyTimeout,
+			}),
+			Connections: st,
+			Timeout:     cfg.VerifyTimeout,
+			Logger:      log,
 		}),
-		MCP:    tools.NewServer(st, log, version()),
+		MCP:    tools.NewServer(tools.Options{Store: st, Logger: log, Version: version()}),
 		Logger: log,
 	})
 	srv := &http.Server{

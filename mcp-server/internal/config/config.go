@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -29,14 +30,33 @@ type Config struct {
 	HydraAdminURL string
 	// DatabaseURL is the app database shared with the consent app.
 	DatabaseURL string
+	// IntrospectionCacheTTL bounds how long an introspection answer is
+	// reused (the token's expiry bounds it too). It is the longest a token
+	// that Hydra revoked can still be used here; revoking a connection
+	// takes effect at once regardless. 0 turns reuse off.
+	IntrospectionCacheTTL time.Duration
+	// VerifyTimeout bounds the verification of one request (introspection
+	// and connection lookup); past it the server answers 503.
+	VerifyTimeout time.Duration
+
+	// unparsable collects the variables FromEnv could not read, for Validate.
+	unparsable string
 }
 
 // Defaults match the local run command described in DESIGN.md.
 const (
-	DefaultListenAddr    = "localhost:8080"
-	DefaultResourceURL   = "http://localhost:8080/mcp"
-	DefaultAuthIssuer    = "http://localhost:3000"
-	DefaultHydraAdminURL = "http://127.0.0.1:4445"
+	DefaultListenAddr            = "localhost:8080"
+	DefaultResourceURL           = "http://localhost:8080/mcp"
+	DefaultAuthIssuer            = "http://localhost:3000"
+	DefaultHydraAdminURL         = "http://127.0.0.1:4445"
+	DefaultIntrospectionCacheTTL = 30 * time.Second
+	DefaultVerifyTimeout         = 5 * time.Second
+)
+
+// Limits of the durations, checked by Validate.
+const (
+	maxIntrospectionCacheTTL = time.Hour
+	maxVerifyTimeout         = time.Minute
 )
 
 // FromEnv builds a Config from getenv (os.Getenv in production), applying the
@@ -48,13 +68,24 @@ func FromEnv(getenv func(string) string) Config {
 		}
 		return def
 	}
-	return Config{
+	cfg := Config{
 		ListenAddr:    get("LISTEN_ADDR", DefaultListenAddr),
 		ResourceURL:   get("MCP_RESOURCE_URL", DefaultResourceURL),
 		AuthIssuer:    get("AUTH_ISSUER", DefaultAuthIssuer),
 		HydraAdminURL: get("HYDRA_ADMIN_URL", DefaultHydraAdminURL),
 		DatabaseURL:   get("DATABASE_URL", ""),
 	}
+	duration := func(key string, def time.Duration) time.Duration {
+		raw := get(key, def.String())
+		d, err := time.ParseDuration(raw)
+		if err != nil {
+			cfg.unparsable += fmt.Sprintf("\n%s %q: want a duration such as 30s or 2m", key, raw)
+		}
+		return d
+	}
+	cfg.IntrospectionCacheTTL = duration("INTROSPECTION_CACHE_TTL", DefaultIntrospectionCacheTTL)
+	cfg.VerifyTimeout = duration("VERIFY_TIMEOUT", DefaultVerifyTimeout)
+	return cfg
 }
 
 // Validate reports every problem at once, so an operator fixes the
@@ -78,6 +109,15 @@ func (c Config) Validate() error {
 	}
 	if u, err := url.Parse(c.HydraAdminURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("HYDRA_ADMIN_URL %q: want an absolute http(s) URL", c.HydraAdminURL))
+	}
+	if c.unparsable != "" {
+		errs = append(errs, errors.New(strings.TrimPrefix(c.unparsable, "\n")))
+	}
+	if c.IntrospectionCacheTTL < 0 || c.IntrospectionCacheTTL > maxIntrospectionCacheTTL {
+		errs = append(errs, fmt.Errorf("INTROSPECTION_CACHE_TTL %s: want 0 (no reuse) up to %s", c.IntrospectionCacheTTL, maxIntrospectionCacheTTL))
+	}
+	if c.VerifyTimeout <= 0 || c.VerifyTimeout > maxVerifyTimeout {
+		errs = append(errs, fmt.Errorf("VERIFY_TIMEOUT %s: want more than 0, at most %s", c.VerifyTimeout, maxVerifyTimeout))
 	}
 	if c.DatabaseURL == "" {
 		errs = append(errs, errors.New("DATABASE_URL is required (for example postgres://user@localhost:5432/app)"))

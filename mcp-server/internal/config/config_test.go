@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string {
@@ -17,6 +18,9 @@ func TestFromEnvDefaults(t *testing.T) {
 		AuthIssuer:    "http://localhost:3000",
 		HydraAdminURL: "http://127.0.0.1:4445",
 		DatabaseURL:   "postgres://app@localhost:5432/app",
+
+		IntrospectionCacheTTL: 30 * time.Second,
+		VerifyTimeout:         5 * time.Second,
 	}
 	if cfg != want {
 		t.Errorf("FromEnv = %+v, want %+v", cfg, want)
@@ -57,6 +61,10 @@ func TestValidate(t *testing.T) {
 		{name: "resource with fragment", env: with(valid, "MCP_RESOURCE_URL", "http://localhost:8080/mcp#x"), wantErr: []string{"fragment"}},
 		{name: "resource with odd path", env: with(valid, "MCP_RESOURCE_URL", "http://localhost:8080/m%20cp"), wantErr: []string{"may only use"}},
 		{name: "resource with dot segment", env: with(valid, "MCP_RESOURCE_URL", "http://localhost:8080/a/../mcp"), wantErr: []string{"clean"}},
+		{name: "cache off", env: with(valid, "INTROSPECTION_CACHE_TTL", "0s")},
+		{name: "unreadable durations", env: with(with(valid, "INTROSPECTION_CACHE_TTL", "30"), "VERIFY_TIMEOUT", "soon"), wantErr: []string{"INTROSPECTION_CACHE_TTL \"30\"", "VERIFY_TIMEOUT \"soon\""}},
+		{name: "cache too long", env: with(valid, "INTROSPECTION_CACHE_TTL", "2h"), wantErr: []string{"INTROSPECTION_CACHE_TTL 2h0m0s"}},
+		{name: "no timeout", env: with(valid, "VERIFY_TIMEOUT", "0s"), wantErr: []string{"VERIFY_TIMEOUT 0s"}},
 		{name: "resource on reserved path", env: with(valid, "MCP_RESOURCE_URL", "http://localhost:8080/healthz"), wantErr: []string{"reserved"}},
 		{name: "relative resource", env: with(valid, "MCP_RESOURCE_URL", "/mcp"), wantErr: []string{"absolute"}},
 		{name: "issuer with trailing slash", env: with(valid, "AUTH_ISSUER", "http://localhost:3000/"), wantErr: []string{"trailing slash"}},

@@ -1,5 +1,5 @@
-// Package gate is the MCP endpoint's authorization layer: it checks the
-// Origin, verifies the bearer token by Hydra introspection and the
+// Package gate is the MCP endpoint's authorization layer: it checks the Host
+// and Origin, verifies the bearer token by Hydra introspection and the
 // connections table, enforces each tool's scope, and hands the caller's
 // Identity to the tools.
 //
@@ -27,12 +27,6 @@ import (
 	"github.com/mcp-oauth/mcp-server/internal/store"
 )
 
-// Introspector verifies an opaque token with the authorization server. An
-// error means the answer is unknown (the gate then answers 503).
-type Introspector interface {
-	Introspect(ctx context.Context, token string) (*introspect.Result, error)
-}
-
 // Connections looks up the consent app's connection rows. It returns an
 // error wrapping store.ErrNotFound when no row has the id.
 type Connections interface {
@@ -42,10 +36,18 @@ type Connections interface {
 // Options configure the gate.
 type Options struct {
 	// Resource is the canonical MCP URL: the audience tokens must carry.
-	Resource     string
-	Introspector Introspector
-	Connections  Connections
-	Logger       *slog.Logger
+	Resource string
+	// Introspector verifies tokens with Hydra (an introspect.Cache in
+	// production). An error means the answer is unknown: the gate answers
+	// 503.
+	Introspector introspect.Introspector
+	// Connections is checked on every request, cache or not, so that a
+	// revoked connection is refused at once.
+	Connections Connections
+	// Timeout bounds the verification of one request (introspection and
+	// connection lookup together); past it the gate answers 503. Zero = 5s.
+	Timeout time.Duration
+	Logger  *slog.Logger
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -61,14 +63,19 @@ const retryAfter = "5"
 // New returns the gate middleware.
 func New(opts Options) func(http.Handler) http.Handler {
 	g := &gate{
-		resource:      opts.Resource,
-		metadataURL:   prm.URL(opts.Resource),
-		origins:       newOriginPolicy(opts.Resource),
-		introspector:  opts.Introspector,
-		connections:   opts.Connections,
-		log:           opts.Logger,
-		now:           opts.Now,
-		allScopesList: strings.Join(catalog.Names(), " "),
+		resource:     opts.Resource,
+		metadataURL:  prm.URL(opts.Resource),
+		hosts:        newHostPolicy(opts.Resource),
+		origins:      newOriginPolicy(opts.Resource),
+		introspector: opts.Introspector,
+		connections:  opts.Connections,
+		timeout:      opts.Timeout,
+		log:          opts.Logger,
+		now:          opts.Now,
+		baseline:     strings.Join(catalog.BaselineNames(), " "),
+	}
+	if g.timeout == 0 {
+		g.timeout = 5 * time.Second
 	}
 	if g.log == nil {
 		g.log = slog.Default()
@@ -84,17 +91,29 @@ func New(opts Options) func(http.Handler) http.Handler {
 }
 
 type gate struct {
-	resource      string
-	metadataURL   string
-	origins       originPolicy
-	introspector  Introspector
-	connections   Connections
-	log           *slog.Logger
-	now           func() time.Time
-	allScopesList string
+	resource     string
+	metadataURL  string
+	hosts        hostPolicy
+	origins      originPolicy
+	introspector introspect.Introspector
+	connections  Connections
+	timeout      time.Duration
+	log          *slog.Logger
+	now          func() time.Time
+	// baseline is the scope a 401 challenge asks for: the catalog's
+	// baseline, never offline_access (the client adds that itself when it
+	// wants refresh tokens).
+	baseline string
 }
 
 func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	// DNS rebinding: a page on another site whose name resolves to this
+	// server sends its own name as Host.
+	if !g.hosts.allows(r.Host) {
+		g.log.InfoContext(r.Context(), "refused host", "host", r.Host)
+		writeError(w, http.StatusForbidden, "forbidden_host", "this MCP server does not answer for host "+r.Host+"; use "+g.resource)
+		return
+	}
 	// A browser page on another site must not drive the server with a token
 	// it obtained some other way (MCP transport security: validate Origin).
 	if origin := r.Header.Get("Origin"); !g.origins.allows(origin) {
@@ -105,18 +124,20 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 
 	token, ok := bearerToken(r.Header.Get("Authorization"))
 	if !ok {
-		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer resource_metadata=%q, scope=%q`, g.metadataURL, g.allScopesList))
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer resource_metadata=%q, scope=%q`, g.metadataURL, g.baseline))
 		writeError(w, http.StatusUnauthorized, "unauthorized",
 			"send an OAuth access token as 'Authorization: Bearer <token>'; the authorization server is listed at "+g.metadataURL)
 		return
 	}
 
-	id, err := g.verify(r.Context(), token)
+	ctx, cancel := context.WithTimeout(r.Context(), g.timeout)
+	id, err := g.verify(ctx, token)
+	cancel()
 	var rej *rejection
 	switch {
 	case errors.As(err, &rej):
 		g.log.InfoContext(r.Context(), "rejected token", "reason", rej.reason, "client_id", rej.clientID)
-		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="invalid_token", resource_metadata=%q, scope=%q`, g.metadataURL, g.allScopesList))
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="invalid_token", resource_metadata=%q, scope=%q`, g.metadataURL, g.baseline))
 		writeError(w, http.StatusUnauthorized, "invalid_token", rej.description)
 		return
 	case err != nil:
@@ -135,22 +156,54 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 	}
 	if needed, missing := neededScopes(tools, id); len(missing) > 0 {
 		g.log.InfoContext(r.Context(), "insufficient scope", "client_id", id.ClientID, "connection_id", id.ConnectionID, "missing", missing)
-		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="insufficient_scope", scope=%q, resource_metadata=%q`, strings.Join(needed, " "), g.metadataURL))
-		writeError(w, http.StatusForbidden, "insufficient_scope",
-			fmt.Sprintf("this call needs the scope(s) %s, which the token was not granted; re-authorize asking for them", strings.Join(missing, " ")))
+		description := fmt.Sprintf("this call needs the scope %s, which the token was not granted; re-authorize asking for it", strings.Join(missing, " "))
+		w.Header().Set("WWW-Authenticate", InsufficientScopeChallenge(needed, g.metadataURL, description))
+		writeError(w, http.StatusForbidden, "insufficient_scope", description)
 		return
 	}
 
-	next.ServeHTTP(w, r.WithContext(WithIdentity(r.Context(), id)))
+	// The MCP layer's answer goes out unless a tool reports that the
+	// database failed under it (ReportOutage): then the client gets the 503
+	// instead of a tool result.
+	o := &outage{}
+	ow := &outageWriter{ResponseWriter: w, outage: o, replace: func(w http.ResponseWriter) {
+		writeUnavailable(w, "the server's database is unavailable; retry in a few seconds")
+	}}
+	ctx = context.WithValue(WithIdentity(r.Context(), id), outageKey{}, o)
+	next.ServeHTTP(ow, r.WithContext(ctx))
+	ow.decide() // in case the MCP layer wrote nothing at all
 }
+
+// InsufficientScopeChallenge is the WWW-Authenticate value of a step-up 403
+// (RFC 6750 §3.1, MCP's scope challenge): the scopes this call needs, where
+// the metadata is, and why. The go-sdk's client adds the scopes already
+// granted when it re-authorizes.
+func InsufficientScopeChallenge(needed []string, metadataURL, description string) string {
+	return fmt.Sprintf(`Bearer error="insufficient_scope", scope=%q, resource_metadata=%q, error_description=%q`,
+		strings.Join(needed, " "), metadataURL, description)
+}
+
+// errIntrospection and errConnections tell which dependency failed, for the
+// 503's message.
+var (
+	errIntrospection = errors.New("introspection failed")
+	errConnections   = errors.New("connection lookup failed")
+)
 
 // unavailable answers when a dependency failed: the token may well be good,
 // so neither a 401 (which would make clients drop it) nor a 500.
 func (g *gate) unavailable(w http.ResponseWriter, r *http.Request, err error) {
 	g.log.ErrorContext(r.Context(), "cannot verify token", "error", err)
+	if errors.Is(err, errConnections) {
+		writeUnavailable(w, "the server's database is unavailable, so the connection behind this token cannot be checked; retry in a few seconds")
+		return
+	}
+	writeUnavailable(w, "the authorization server cannot be reached to verify the access token; retry in a few seconds")
+}
+
+func writeUnavailable(w http.ResponseWriter, description string) {
 	w.Header().Set("Retry-After", retryAfter)
-	writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable",
-		"the server cannot verify access tokens right now; retry in a few seconds")
+	writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", description)
 }
 
 // bearerToken extracts the token of an RFC 6750 Authorization header. The
@@ -212,7 +265,7 @@ func (r *rejection) Error() string { return "token rejected: " + r.reason }
 func (g *gate) verify(ctx context.Context, token string) (*Identity, error) {
 	res, err := g.introspector.Introspect(ctx, token)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", errIntrospection, err)
 	}
 	reject := func(reason, description string) (*Identity, error) {
 		return nil, &rejection{reason: reason, description: description, clientID: res.ClientID}
@@ -240,7 +293,7 @@ func (g *gate) verify(ctx context.Context, token string) (*Identity, error) {
 	case errors.Is(err, store.ErrNotFound):
 		return reject("unknown_connection", "the connection this token was issued for does not exist; reconnect the client")
 	case err != nil:
-		return nil, fmt.Errorf("look up connection: %w", err)
+		return nil, fmt.Errorf("%w: %w", errConnections, err)
 	case conn.RevokedAt != nil:
 		return reject("revoked_connection", "the connection this token was issued for was revoked; reconnect the client")
 	case conn.TeamID != teamID:

@@ -11,10 +11,11 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/mcp-oauth/catalog"
 	"github.com/mcp-oauth/mcp-server/internal/introspect"
 	"github.com/mcp-oauth/mcp-server/internal/store"
 )
@@ -152,7 +153,7 @@ func newGate(t *testing.T, res string, introspectionURL string, logs io.Writer) 
 	t.Helper()
 	return New(Options{
 		Resource:     res,
-		Introspector: introspect.New(introspectionURL, nil),
+		Introspector: introspect.NewCache(introspect.New(introspectionURL, nil), introspect.CacheOptions{MaxTTL: time.Minute, Now: func() time.Time { return now }}),
 		Connections:  connections,
 		Logger:       slog.New(slog.NewJSONHandler(logs, nil)),
 		Now:          func() time.Time { return now },
@@ -165,14 +166,20 @@ func toolCall(name string) string {
 
 func TestGate(t *testing.T) {
 	hydra := fakeHydra(t)
-	allScopes := strings.Join(catalog.Names(), " ")
-	challenge := `Bearer resource_metadata="` + metadataURL + `", scope="` + allScopes + `"`
-	invalid := `Bearer error="invalid_token", resource_metadata="` + metadataURL + `", scope="` + allScopes + `"`
+	// The 401s ask for the catalog's baseline (its read scopes), never for
+	// offline_access.
+	challenge := `Bearer resource_metadata="` + metadataURL + `", scope="invoices:read accounting:read"`
+	invalid := `Bearer error="invalid_token", resource_metadata="` + metadataURL + `", scope="invoices:read accounting:read"`
+	stepUp := func(needed, missing string) string {
+		return `Bearer error="insufficient_scope", scope="` + needed + `", resource_metadata="` + metadataURL +
+			`", error_description="this call needs the scope ` + missing + `, which the token was not granted; re-authorize asking for it"`
+	}
 
 	tests := []struct {
 		name       string
 		auth       string
 		origin     string
+		host       string // "" = the resource's
 		body       string
 		wantStatus int
 		wantAuthn  string // exact WWW-Authenticate; "" means absent
@@ -211,14 +218,14 @@ func TestGate(t *testing.T) {
 		{name: "scope present", auth: "Bearer tok_good", body: toolCall("list_invoices"), wantStatus: 200},
 		{
 			name: "insufficient scope", auth: "Bearer tok_no-scope", body: toolCall("list_invoices"), wantStatus: 403,
-			wantAuthn: `Bearer error="insufficient_scope", scope="invoices:read", resource_metadata="` + metadataURL + `"`,
+			wantAuthn: stepUp("invoices:read", "invoices:read"),
 			wantError: "insufficient_scope",
 		},
 		{
 			name: "insufficient scope in a batch lists every needed scope", auth: "Bearer tok_good",
 			body:       "[" + toolCall("list_transactions") + "," + toolCall("whoami") + "," + toolCall("list_invoices") + "]",
 			wantStatus: 403,
-			wantAuthn:  `Bearer error="insufficient_scope", scope="invoices:read accounting:read", resource_metadata="` + metadataURL + `"`,
+			wantAuthn:  stepUp("invoices:read accounting:read", "accounting:read"),
 			wantError:  "insufficient_scope",
 		},
 		{name: "batch with granted scopes", auth: "Bearer tok_all-read-scopes", body: "[" + toolCall("list_transactions") + "," + toolCall("list_invoices") + "]", wantStatus: 200},
@@ -228,7 +235,7 @@ func TestGate(t *testing.T) {
 			name: "differently cased duplicate key", auth: "Bearer tok_no-scope",
 			body:       `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_invoices","NAME":"whoami"}}`,
 			wantStatus: 403,
-			wantAuthn:  `Bearer error="insufficient_scope", scope="invoices:read", resource_metadata="` + metadataURL + `"`,
+			wantAuthn:  stepUp("invoices:read", "invoices:read"),
 			wantError:  "insufficient_scope",
 		},
 		{name: "body too large", auth: "Bearer tok_good", body: `{"pad":"` + strings.Repeat("x", MaxBodyBytes) + `"}`, wantStatus: 413, wantError: "request_too_large"},
@@ -237,6 +244,8 @@ func TestGate(t *testing.T) {
 		{name: "opaque origin", auth: "Bearer tok_good", origin: "null", wantStatus: 403, wantError: "forbidden_origin"},
 		{name: "same origin", auth: "Bearer tok_good", origin: "http://localhost:8080", wantStatus: 200},
 		{name: "other loopback origin for a loopback server", auth: "Bearer tok_good", origin: "http://127.0.0.1:6274", wantStatus: 200},
+		{name: "rebound host name", auth: "Bearer tok_good", host: "evil.example:8080", wantStatus: 403, wantError: "forbidden_host"},
+		{name: "loopback address as host", auth: "Bearer tok_good", host: "127.0.0.1:8080", wantStatus: 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -254,6 +263,9 @@ func TestGate(t *testing.T) {
 			}
 			if tt.origin != "" {
 				req.Header.Set("Origin", tt.origin)
+			}
+			if tt.host != "" {
+				req.Host = tt.host
 			}
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, req)
@@ -351,5 +363,144 @@ func TestOriginPolicyForPublicServer(t *testing.T) {
 		if got := p.allows(tt.origin); got != tt.want {
 			t.Errorf("allows(%q) = %v, want %v", tt.origin, got, tt.want)
 		}
+	}
+}
+
+func TestHostPolicy(t *testing.T) {
+	for _, tt := range []struct {
+		resource, host string
+		want           bool
+	}{
+		// Behind a reverse proxy: the public name, or loopback from a proxy
+		// on the same machine.
+		{"https://mcp.example.com/mcp", "mcp.example.com", true},
+		{"https://mcp.example.com/mcp", "MCP.example.com:443", true},
+		{"https://mcp.example.com/mcp", "127.0.0.1:8080", true},
+		{"https://mcp.example.com/mcp", "[::1]:8080", true},
+		{"https://mcp.example.com/mcp", "evil.example", false},
+		{"https://mcp.example.com/mcp", "mcp.example.com.evil.example", false},
+		{"https://mcp.example.com/mcp", "", false},
+		// Local: loopback names only.
+		{"http://localhost:8080/mcp", "localhost:8080", true},
+		{"http://localhost:8080/mcp", "127.0.0.1:8080", true},
+		{"http://localhost:8080/mcp", "[::1]", true},
+		{"http://localhost:8080/mcp", "attacker.example:8080", false},
+	} {
+		if got := newHostPolicy(tt.resource).allows(tt.host); got != tt.want {
+			t.Errorf("resource %s: allows(%q) = %v, want %v", tt.resource, tt.host, got, tt.want)
+		}
+	}
+}
+
+// Hydra that does not answer turns into a 503 within the gate's timeout.
+func TestGateSlowHydra(t *testing.T) {
+	release := make(chan struct{})
+	hydra := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	defer hydra.Close()
+	defer close(release)
+	rec := &recorder{}
+	h := New(Options{
+		Resource:     resource,
+		Introspector: introspect.NewCache(introspect.New(hydra.URL, nil), introspect.CacheOptions{MaxTTL: time.Minute}),
+		Connections:  connections,
+		Timeout:      200 * time.Millisecond,
+		Logger:       slog.New(slog.DiscardHandler),
+	})(rec)
+	req := httptest.NewRequest(http.MethodPost, resource, strings.NewReader(toolCall("whoami")))
+	req.Header.Set("Authorization", "Bearer tok_good")
+	w := httptest.NewRecorder()
+	started := time.Now()
+	h.ServeHTTP(w, req)
+	if took := time.Since(started); took > 5*time.Second {
+		t.Errorf("answered after %s; the timeout is 200ms", took)
+	}
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || rec.called ||
+		!strings.Contains(w.Body.String(), "authorization server") {
+		t.Errorf("status %d, Retry-After %q, handler called %v, body %s", w.Code, w.Header().Get("Retry-After"), rec.called, w.Body)
+	}
+}
+
+// mutableConnections lets a test revoke a connection.
+type mutableConnections struct {
+	mu    sync.Mutex
+	conns fakeConnections
+}
+
+func (m *mutableConnections) Connection(ctx context.Context, id string) (store.Connection, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.conns.Connection(ctx, id)
+}
+
+// The introspection answer is cached; the connection is not, so revoking it
+// takes effect on the very next request.
+func TestGateRevocationBeatsTheCache(t *testing.T) {
+	var lookups atomic.Int32
+	hydra := fakeHydra(t)
+	counting := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lookups.Add(1)
+		http.Redirect(w, r, hydra.URL+"/admin/oauth2/introspect", http.StatusTemporaryRedirect)
+	})
+	counter := httptest.NewServer(counting)
+	defer counter.Close()
+	conns := &mutableConnections{conns: fakeConnections{connID: connections[connID]}}
+	h := New(Options{
+		Resource:     resource,
+		Introspector: introspect.NewCache(introspect.New(counter.URL, nil), introspect.CacheOptions{MaxTTL: time.Minute, Now: func() time.Time { return now }}),
+		Connections:  conns,
+		Logger:       slog.New(slog.DiscardHandler),
+		Now:          func() time.Time { return now },
+	})(&recorder{})
+	do := func() int {
+		req := httptest.NewRequest(http.MethodPost, resource, strings.NewReader(toolCall("whoami")))
+		req.Header.Set("Authorization", "Bearer tok_good")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w.Code
+	}
+	if a, b := do(), do(); a != 200 || b != 200 || lookups.Load() != 1 {
+		t.Fatalf("statuses %d %d with %d introspections; want 200 200 with 1", a, b, lookups.Load())
+	}
+	revokedAt := now
+	conns.mu.Lock()
+	c := conns.conns[connID]
+	c.RevokedAt = &revokedAt
+	conns.conns[connID] = c
+	conns.mu.Unlock()
+	if got := do(); got != http.StatusUnauthorized || lookups.Load() != 1 {
+		t.Errorf("after revocation: %d with %d introspections; want 401 from the cached answer", got, lookups.Load())
+	}
+}
+
+// A tool that reports a database outage turns the whole answer into a 503.
+func TestGateReportOutage(t *testing.T) {
+	hydra := fakeHydra(t)
+	for _, tt := range []struct {
+		name     string
+		handler  http.HandlerFunc
+		wantCode int
+	}{
+		{"outage then a tool result", func(w http.ResponseWriter, r *http.Request) {
+			ReportOutage(r.Context())
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"jsonrpc":"2.0","id":1,"result":{"isError":true}}`))
+		}, 503},
+		{"outage and nothing written", func(w http.ResponseWriter, r *http.Request) { ReportOutage(r.Context()) }, 503},
+		{"no outage", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"result":{}}`)) }, 200},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newGate(t, resource, hydra.URL+"/admin/oauth2/introspect", io.Discard)(tt.handler)
+			req := httptest.NewRequest(http.MethodPost, resource, strings.NewReader(toolCall("whoami")))
+			req.Header.Set("Authorization", "Bearer tok_good")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != tt.wantCode {
+				t.Fatalf("status %d, want %d", w.Code, tt.wantCode)
+			}
+			if tt.wantCode == 503 && (w.Header().Get("Retry-After") == "" || strings.Contains(w.Body.String(), "result") ||
+				!strings.Contains(w.Body.String(), `"error":"temporarily_unavailable"`) || !strings.Contains(w.Body.String(), "database")) {
+				t.Errorf("503 headers %v body %s", w.Header(), w.Body)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"net"
 	"net/url"
 	"strings"
 
@@ -49,4 +50,29 @@ func effectivePort(u *url.URL) string {
 		return "443"
 	}
 	return "80"
+}
+
+// hostPolicy decides which Host headers the MCP endpoint answers: the MCP
+// URL's own host name, and loopback names (a local client, or a reverse
+// proxy on the same machine that forwards to 127.0.0.1 under that name). A
+// DNS rebinding attack arrives with the attacker's name as Host, which is
+// neither. Ports are not compared: behind a proxy Host carries the public
+// port or none, and rebinding changes names, not ports.
+//
+// This replaces the go-sdk's localhost protection behind a reverse proxy,
+// where the SDK would refuse every request (see server.Handler).
+type hostPolicy struct{ host string }
+
+func newHostPolicy(resource string) hostPolicy {
+	u, _ := url.Parse(resource)
+	return hostPolicy{host: strings.ToLower(u.Hostname())}
+}
+
+func (p hostPolicy) allows(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	return host != "" && (strings.EqualFold(host, p.host) || config.IsLoopback(host))
 }

@@ -34,12 +34,16 @@ func URL(resource string) string {
 
 // Document builds the metadata for resource. The resource is copied byte for
 // byte: clients reject metadata whose resource differs from the URL they
-// connected to. offline_access is not listed: it is not a resource scope.
+// connected to. scopes_supported is the catalog's baseline, like the 401
+// challenge: a client that reads its scopes here asks for what a first
+// connection needs, and gets the rest by step-up when a tool needs them
+// (MCP security best practices, scope minimization). offline_access is not
+// listed: it is not a resource scope.
 func Document(resource, issuer string) *oauthex.ProtectedResourceMetadata {
 	return &oauthex.ProtectedResourceMetadata{
 		Resource:               resource,
 		AuthorizationServers:   []string{issuer},
-		ScopesSupported:        catalog.Names(),
+		ScopesSupported:        catalog.BaselineNames(),
 		BearerMethodsSupported: []string{"header"},
 		ResourceName:           "Invoices MCP server",
 	}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/mcp-oauth/mcp-server/internal/config"
 	"github.com/mcp-oauth/mcp-server/internal/gate"
 	"github.com/mcp-oauth/mcp-server/internal/prm"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -40,12 +41,23 @@ func Handler(opts Options) http.Handler {
 	mux.Handle("GET "+exact(prm.Path(opts.Resource)), metadata)
 	mux.Handle("GET "+prm.WellKnownPrefix, metadata)
 
-	// Stateless: every POST carries its own token and is verified on its
-	// own, so no session can outlive a revoked connection.
 	mcpHandler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return opts.MCP }, &mcp.StreamableHTTPOptions{
-		Stateless:           true,
-		Logger:              opts.Logger,
-		MaxRequestBodyBytes: gate.MaxBodyBytes,
+		// Stateless: every POST carries its own token and is verified on
+		// its own, so no session can outlive a revoked connection and any
+		// replica can serve any request behind a plain load balancer.
+		Stateless: true,
+		// Plain JSON answers rather than SSE streams: the tools send no
+		// progress, proxies pass JSON unbuffered, and the gate can still
+		// turn a database failure into a 503 (the answer is written only
+		// once the tool has returned).
+		JSONResponse: true,
+		// The SDK refuses a non-loopback Host on a loopback listener (DNS
+		// rebinding). Behind a reverse proxy on the same machine every
+		// request has the public Host, so there the gate's host check,
+		// which knows the public name, takes over.
+		DisableLocalhostProtection: !config.IsLoopback(resourceHost(opts.Resource)),
+		Logger:                     opts.Logger,
+		MaxRequestBodyBytes:        gate.MaxBodyBytes,
 	})
 	mux.Handle(exact(mcpPath(opts.Resource)), opts.Gate(mcpHandler))
 	return mux
@@ -54,6 +66,11 @@ func Handler(opts Options) http.Handler {
 func mcpPath(resource string) string {
 	u, _ := url.Parse(resource)
 	return u.Path
+}
+
+func resourceHost(resource string) string {
+	u, _ := url.Parse(resource)
+	return u.Hostname()
 }
 
 // exact turns a path into a mux pattern that matches only that path: a

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,74 +16,61 @@ import (
 	"github.com/mcp-oauth/mcp-server/internal/gate"
 	"github.com/mcp-oauth/mcp-server/internal/introspect"
 	"github.com/mcp-oauth/mcp-server/internal/store"
+	"github.com/mcp-oauth/mcp-server/internal/store/storetest"
 	"github.com/mcp-oauth/mcp-server/internal/tools"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-const (
-	issuer   = "http://localhost:3000"
-	acmeID   = "11111111-1111-1111-1111-111111111111"
-	globexID = "22222222-2222-2222-2222-222222222222"
-	aliceID  = "77777777-7777-7777-7777-777777777777"
-	acmeConn = "33333333-3333-3333-3333-333333333333"
-	globConn = "44444444-4444-4444-4444-444444444444"
-)
+const issuer = "http://localhost:3000"
 
-// fakeStore serves both the gate and the tools.
-type fakeStore struct{}
+// connections is the gate's view of the consent app's table: always up,
+// whatever happens to the tools' database.
+type connections struct{}
 
-func (fakeStore) Connection(_ context.Context, id string) (store.Connection, error) {
+func (connections) Connection(_ context.Context, id string) (store.Connection, error) {
 	switch id {
-	case acmeConn:
-		return store.Connection{ID: id, UserID: aliceID, TeamID: acmeID}, nil
-	case globConn:
-		return store.Connection{ID: id, UserID: aliceID, TeamID: globexID}, nil
+	case storetest.AcmeConnection:
+		return store.Connection{ID: id, UserID: storetest.AliceID, TeamID: storetest.AcmeID}, nil
+	case storetest.GlobexConnection:
+		return store.Connection{ID: id, UserID: storetest.AliceID, TeamID: storetest.GlobexID}, nil
 	}
 	return store.Connection{}, store.ErrNotFound
 }
 
-func (fakeStore) User(context.Context, string) (store.User, error) {
-	return store.User{ID: aliceID, Email: "alice@example.com"}, nil
-}
-
-func (fakeStore) Team(_ context.Context, id string) (store.Team, error) {
-	if id == acmeID {
-		return store.Team{ID: id, Slug: "acme", Name: "Acme Corp"}, nil
-	}
-	return store.Team{ID: id, Slug: "globex", Name: "Globex"}, nil
-}
-
-func (fakeStore) ListInvoices(_ context.Context, teamID string, _ store.InvoiceQuery) (store.InvoicePage, error) {
-	prefix := map[string]string{acmeID: "ACME", globexID: "GLOBEX"}[teamID]
-	day := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
-	return store.InvoicePage{Invoices: []store.Invoice{{
-		Number: prefix + "-2026-0001", Customer: "Initech", AmountCents: 100, Currency: "USD", Status: "sent", IssuedOn: day, DueOn: day,
-	}}}, nil
-}
-
 // stack runs the real handler on a loopback port, with a fake Hydra that
-// knows three tokens.
+// knows a few tokens.
 type stack struct {
 	url, resource string
 }
 
-func newStack(t *testing.T) stack {
+// stackOptions vary newStack; the zero value serves no data.
+type stackOptions struct {
+	// store backs the tools; nil for tests that call none.
+	store tools.Store
+	// resource is the public MCP URL; "" = the test server's own.
+	resource string
+}
+
+var tokenClaims = map[string]struct{ team, conn, scope string }{
+	"acme-reader":   {storetest.AcmeID, storetest.AcmeConnection, "invoices:read offline_access"},
+	"acme-all":      {storetest.AcmeID, storetest.AcmeConnection, strings.Join(catalog.Names(), " ")},
+	"globex-reader": {storetest.GlobexID, storetest.GlobexConnection, "invoices:read"},
+	"acme-noscope":  {storetest.AcmeID, storetest.AcmeConnection, "offline_access"},
+}
+
+func newStack(t *testing.T, opts stackOptions) stack {
 	t.Helper()
 	var resource string
 	hydra := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		claims := map[string]map[string]any{
-			"acme-reader":   {"team_id": acmeID, "connection_id": acmeConn, "scope": "invoices:read"},
-			"globex-reader": {"team_id": globexID, "connection_id": globConn, "scope": "invoices:read"},
-			"acme-noscope":  {"team_id": acmeID, "connection_id": acmeConn, "scope": "offline_access"},
-		}[r.PostFormValue("token")]
-		if claims == nil {
+		claims, ok := tokenClaims[r.PostFormValue("token")]
+		if !ok {
 			json.NewEncoder(w).Encode(map[string]any{"active": false})
 			return
 		}
 		json.NewEncoder(w).Encode(map[string]any{
-			"active": true, "token_use": "access_token", "aud": []string{resource}, "sub": aliceID,
-			"exp": time.Now().Add(time.Hour).Unix(), "client_id": "client-1", "scope": claims["scope"],
-			"ext": map[string]any{"team_id": claims["team_id"], "connection_id": claims["connection_id"]},
+			"active": true, "token_use": "access_token", "aud": []string{resource}, "sub": storetest.AliceID,
+			"exp": time.Now().Add(time.Hour).Unix(), "client_id": "client-1", "scope": claims.scope,
+			"ext": map[string]any{"team_id": claims.team, "connection_id": claims.conn},
 		})
 	}))
 	t.Cleanup(hydra.Close)
@@ -92,24 +79,27 @@ func newStack(t *testing.T) stack {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
 	resource = srv.URL + "/mcp"
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if opts.resource != "" {
+		resource = opts.resource
+	}
+	log := storetest.Discard
 	handler = Handler(Options{
 		Resource: resource,
 		Issuer:   issuer,
 		Gate: gate.New(gate.Options{
 			Resource:     resource,
-			Introspector: introspect.New(hydra.URL+"/admin/oauth2/introspect", nil),
-			Connections:  fakeStore{},
+			Introspector: introspect.NewCache(introspect.New(hydra.URL+"/admin/oauth2/introspect", nil), introspect.CacheOptions{MaxTTL: time.Minute}),
+			Connections:  connections{},
 			Logger:       log,
 		}),
-		MCP:    tools.NewServer(fakeStore{}, log, "test"),
+		MCP:    tools.NewServer(tools.Options{Store: opts.store, Logger: log, Version: "test"}),
 		Logger: log,
 	})
 	return stack{url: srv.URL, resource: resource}
 }
 
 func TestProtectedResourceMetadata(t *testing.T) {
-	s := newStack(t)
+	s := newStack(t, stackOptions{})
 	for _, path := range []string{"/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"} {
 		t.Run(path, func(t *testing.T) {
 			resp, err := http.Get(s.url + path)
@@ -136,8 +126,8 @@ func TestProtectedResourceMetadata(t *testing.T) {
 			if !slices.Equal(doc.AuthorizationServers, []string{issuer}) {
 				t.Errorf("authorization_servers = %q", doc.AuthorizationServers)
 			}
-			if !slices.Equal(doc.ScopesSupported, catalog.Names()) || slices.Contains(doc.ScopesSupported, catalog.OfflineAccess) {
-				t.Errorf("scopes_supported = %q, want the catalog without offline_access", doc.ScopesSupported)
+			if !slices.Equal(doc.ScopesSupported, catalog.BaselineNames()) || slices.Contains(doc.ScopesSupported, catalog.OfflineAccess) {
+				t.Errorf("scopes_supported = %q, want the catalog's baseline %q", doc.ScopesSupported, catalog.BaselineNames())
 			}
 			if !slices.Equal(doc.BearerMethods, []string{"header"}) || doc.ResourceName == "" {
 				t.Errorf("bearer_methods_supported = %q, resource_name = %q", doc.BearerMethods, doc.ResourceName)
@@ -155,7 +145,7 @@ func TestProtectedResourceMetadata(t *testing.T) {
 }
 
 func TestHealthz(t *testing.T) {
-	s := newStack(t)
+	s := newStack(t, stackOptions{})
 	resp, err := http.Get(s.url + "/healthz")
 	if err != nil {
 		t.Fatal(err)
@@ -167,24 +157,73 @@ func TestHealthz(t *testing.T) {
 	}
 }
 
-// The challenge on the MCP endpoint must lead a client to the metadata.
-func TestChallengePointsAtMetadata(t *testing.T) {
-	s := newStack(t)
-	resp, err := http.Post(s.resource, "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+// post sends one JSON-RPC message to the MCP endpoint the way a client of
+// the given protocol version does (the standard headers of 2026-07-28
+// included) and returns the response with its body.
+func post(t *testing.T, s stack, token, version, msg string, header http.Header) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.resource, strings.NewReader(msg))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if version != "" {
+		req.Header.Set("MCP-Protocol-Version", version)
+	}
+	var m struct {
+		Method string `json:"method"`
+		Params struct {
+			Name string `json:"name"`
+		} `json:"params"`
+	}
+	json.Unmarshal([]byte(msg), &m)
+	if version >= "2026-07-28" {
+		req.Header.Set("Mcp-Method", m.Method)
+		if m.Params.Name != "" {
+			req.Header.Set("Mcp-Name", m.Params.Name)
+		}
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+// rpc returns a JSON-RPC request; from 2026-07-28 on each request carries
+// the protocol version, client info and capabilities in _meta (SEP-2575).
+func rpc(id int, method string, params map[string]any, version string) string {
+	if version >= "2026-07-28" {
+		params["_meta"] = map[string]any{
+			"io.modelcontextprotocol/protocolVersion":    version,
+			"io.modelcontextprotocol/clientInfo":         map[string]any{"name": "raw", "version": "1"},
+			"io.modelcontextprotocol/clientCapabilities": map[string]any{},
+		}
+	}
+	b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+	return string(b)
+}
+
+// The challenge on the MCP endpoint must lead a client to the metadata and
+// ask for the baseline scopes.
+func TestChallengePointsAtMetadata(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	resp, _ := post(t, s, "", "", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, nil)
 	challenge := resp.Header.Get("WWW-Authenticate")
 	if resp.StatusCode != 401 {
 		t.Fatalf("status %d, want 401", resp.StatusCode)
 	}
-	_, rest, _ := strings.Cut(challenge, `resource_metadata="`)
-	metadataURL, _, _ := strings.Cut(rest, `"`)
-	if metadataURL != s.url+"/.well-known/oauth-protected-resource/mcp" {
-		t.Fatalf("resource_metadata = %q in %q", metadataURL, challenge)
+	want := `Bearer resource_metadata="` + s.url + `/.well-known/oauth-protected-resource/mcp", scope="invoices:read accounting:read"`
+	if challenge != want {
+		t.Fatalf("WWW-Authenticate = %s\nwant %s", challenge, want)
 	}
-	meta, err := http.Get(metadataURL)
+	meta, err := http.Get(s.url + "/.well-known/oauth-protected-resource/mcp")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,57 +233,210 @@ func TestChallengePointsAtMetadata(t *testing.T) {
 	}
 }
 
-type bearer struct{ token string }
+// The step-up challenge, as a client receives it.
+func TestInsufficientScopeOnTheWire(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	resp, body := post(t, s, "acme-reader", "2025-11-25",
+		`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"create_invoice","arguments":{}}}`, nil)
+	want := `Bearer error="insufficient_scope", scope="invoices:write", resource_metadata="` + s.url +
+		`/.well-known/oauth-protected-resource/mcp", error_description="this call needs the scope invoices:write, which the token was not granted; re-authorize asking for it"`
+	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("WWW-Authenticate") != want {
+		t.Errorf("HTTP %d, WWW-Authenticate\n %s\nwant\n %s", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), want)
+	}
+	if !strings.Contains(body, `"error":"insufficient_scope"`) {
+		t.Errorf("body %s", body)
+	}
+}
 
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+type bearer struct {
+	token string
+	mu    sync.Mutex
+	seen  []string // "method version" of each request sent
+}
+
+func (b *bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+b.token)
+	b.mu.Lock()
+	b.seen = append(b.seen, r.Header.Get("Mcp-Method")+" "+r.Header.Get("MCP-Protocol-Version"))
+	b.mu.Unlock()
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-func connectClient(t *testing.T, s stack, token string) *mcp.ClientSession {
+func connectClient(t *testing.T, s stack, token, version string) (*mcp.ClientSession, *bearer) {
 	t.Helper()
-	transport := &mcp.StreamableClientTransport{Endpoint: s.resource, HTTPClient: &http.Client{Transport: bearer{token}}}
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(context.Background(), transport, nil)
+	b := &bearer{token: token}
+	transport := &mcp.StreamableClientTransport{Endpoint: s.resource, HTTPClient: &http.Client{Transport: b}}
+	var opts *mcp.ClientSessionOptions
+	if version != "" {
+		opts = &mcp.ClientSessionOptions{ProtocolVersion: version}
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(t.Context(), transport, opts)
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
 	t.Cleanup(func() { cs.Close() })
-	return cs
+	return cs, b
+}
+
+func decode[T any](t *testing.T, res *mcp.CallToolResult) T {
+	t.Helper()
+	var out T
+	b, _ := json.Marshal(res.StructuredContent)
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // Through the real transport, the identity the gate verified reaches the
 // tools, and each token only sees its own team.
 func TestToolsThroughTheGate(t *testing.T) {
-	s := newStack(t)
-	ctx := context.Background()
+	db := storetest.Seeded(t)
+	s := newStack(t, stackOptions{store: db.Store})
 	for token, wantPrefix := range map[string]string{"acme-reader": "ACME-", "globex-reader": "GLOBEX-"} {
-		cs := connectClient(t, s, token)
-		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "list_invoices", Arguments: map[string]any{}})
+		cs, _ := connectClient(t, s, token, "")
+		res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "list_invoices", Arguments: map[string]any{}})
 		if err != nil || res.IsError {
 			t.Fatalf("%s: list_invoices: %v %+v", token, err, res)
 		}
-		var out tools.ListInvoicesOutput
-		b, _ := json.Marshal(res.StructuredContent)
-		json.Unmarshal(b, &out)
-		if len(out.Invoices) != 1 || !strings.HasPrefix(out.Invoices[0].Number, wantPrefix) {
-			t.Errorf("%s: invoices %+v, want only %s ones", token, out.Invoices, wantPrefix)
+		out := decode[tools.ListInvoicesOutput](t, res)
+		if len(out.Invoices) == 0 {
+			t.Errorf("%s: no invoices", token)
+		}
+		for _, inv := range out.Invoices {
+			if !strings.HasPrefix(inv.Number, wantPrefix) {
+				t.Errorf("%s: invoice %s, want only %s ones", token, inv.Number, wantPrefix)
+			}
 		}
 	}
 
-	cs := connectClient(t, s, "acme-noscope")
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "whoami"})
+	cs, _ := connectClient(t, s, "acme-noscope", "")
+	res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "whoami"})
 	if err != nil || res.IsError {
 		t.Fatalf("whoami: %v %+v", err, res)
 	}
-	var who tools.WhoamiOutput
-	b, _ := json.Marshal(res.StructuredContent)
-	json.Unmarshal(b, &who)
-	if who.User.Email != "alice@example.com" || who.Team.Slug != "acme" || who.ConnectionID != acmeConn {
+	if who := decode[tools.WhoamiOutput](t, res); who.User.Email != "alice@example.com" || who.Team.Slug != "acme" || who.ConnectionID != storetest.AcmeConnection {
 		t.Errorf("whoami = %+v", who)
 	}
-	_, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "list_invoices"})
+	_, err = cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "list_invoices"})
 	if err == nil || !strings.Contains(err.Error(), http.StatusText(http.StatusForbidden)) {
 		t.Errorf("list_invoices without invoices:read: error %v, want a 403", err)
+	}
+}
+
+// Each protocol version the server supports gets through the gate to the
+// tools: with the go-sdk client pinned to it (for 2026-07-28 that is
+// server/discover rather than initialize), and with raw requests.
+func TestProtocolVersions(t *testing.T) {
+	db := storetest.Seeded(t)
+	s := newStack(t, stackOptions{store: db.Store})
+	for _, version := range []string{"2025-06-18", "2025-11-25", "2026-07-28"} {
+		t.Run(version, func(t *testing.T) {
+			cs, b := connectClient(t, s, "acme-reader", version)
+			if got := cs.InitializeResult().ProtocolVersion; got != version {
+				t.Errorf("negotiated %s", got)
+			}
+			tl, err := cs.ListTools(t.Context(), nil)
+			if err != nil || len(tl.Tools) != 7 {
+				t.Fatalf("tools/list: %v, %d tools", err, len(tl.Tools))
+			}
+			res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "get_invoice", Arguments: map[string]any{"invoice": "ACME-2026-0001"}})
+			if err != nil || res.IsError {
+				t.Fatalf("tools/call: %v %+v", err, res)
+			}
+			if inv := decode[tools.InvoiceOutput](t, res); inv.Number != "ACME-2026-0001" || len(inv.Lines) == 0 {
+				t.Errorf("get_invoice = %+v", inv)
+			}
+			b.mu.Lock()
+			last, first := b.seen[len(b.seen)-1], b.seen[0]
+			b.mu.Unlock()
+			if last != "tools/call "+version && last != " "+version {
+				t.Errorf("the tools/call went out as %q (Mcp-Method, MCP-Protocol-Version)", last)
+			}
+			if version >= "2026-07-28" && first != "server/discover "+version {
+				t.Errorf("the first request went out as %q, want a server/discover", first)
+			}
+
+			// The same three steps as raw HTTP: initialize (server/discover
+			// from 2026-07-28 on), tools/list, tools/call.
+			first, header := rpc(1, "initialize", map[string]any{"protocolVersion": version, "capabilities": map[string]any{}, "clientInfo": map[string]any{"name": "raw", "version": "1"}}, ""), ""
+			if version >= "2026-07-28" {
+				first, header = rpc(1, "server/discover", map[string]any{}, version), version
+			}
+			resp, body := post(t, s, "acme-reader", header, first, nil)
+			if resp.StatusCode != 200 || !strings.Contains(body, `"`+version+`"`) {
+				t.Errorf("raw %s: HTTP %d %.300s", first, resp.StatusCode, body)
+			}
+			resp, body = post(t, s, "acme-reader", version, rpc(2, "tools/list", map[string]any{}, version), nil)
+			if resp.StatusCode != 200 || !strings.Contains(body, `"create_transaction"`) {
+				t.Errorf("raw tools/list: HTTP %d %.300s", resp.StatusCode, body)
+			}
+			resp, body = post(t, s, "acme-reader", version, rpc(3, "tools/call", map[string]any{"name": "list_invoices", "arguments": map[string]any{"limit": 1}}, version), nil)
+			if resp.StatusCode != 200 || !strings.Contains(body, `ACME-2026-0012`) {
+				t.Errorf("raw tools/call: HTTP %d %.300s", resp.StatusCode, body)
+			}
+		})
+	}
+}
+
+// A database failure under a tool is a 503, never a tool result. The gate's
+// connection check still works here (another database in production would
+// fail it too and give the same 503 earlier).
+func TestDatabaseOutageIs503(t *testing.T) {
+	db := storetest.Seeded(t)
+	db.Pool.Close()
+	s := newStack(t, stackOptions{store: db.Store})
+	resp, body := post(t, s, "acme-reader", "2025-11-25", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_invoices","arguments":{}}}`, nil)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || resp.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("HTTP %d, Retry-After %q, Content-Type %q", resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Content-Type"))
+	}
+	if strings.Contains(body, "result") || !strings.Contains(body, `"error":"temporarily_unavailable"`) {
+		t.Errorf("body %s", body)
+	}
+	// Calls that need no database still work.
+	if resp, body := post(t, s, "acme-reader", "2025-11-25", `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`, nil); resp.StatusCode != 200 {
+		t.Errorf("tools/list during the outage: HTTP %d %s", resp.StatusCode, body)
+	}
+}
+
+// Behind a reverse proxy the server listens on loopback and every request
+// carries the public Host; DNS rebinding carries another one.
+func TestHostHeader(t *testing.T) {
+	db := storetest.Seeded(t)
+	proxied := newStack(t, stackOptions{store: db.Store, resource: "https://mcp.example.com/mcp"})
+	proxied.resource = proxied.url + "/mcp" // where the proxy sends requests
+	local := newStack(t, stackOptions{store: db.Store})
+	list := `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`
+	for _, tt := range []struct {
+		name string
+		s    stack
+		host string
+		want int
+	}{
+		{"proxied, public host", proxied, "mcp.example.com", 200},
+		{"proxied, loopback host", proxied, "127.0.0.1:8080", 200},
+		{"proxied, rebound host", proxied, "evil.example", 403},
+		{"local, own host", local, "", 200},
+		{"local, rebound host", local, "evil.example:8080", 403},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, tt.s.resource, strings.NewReader(list))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			req.Header.Set("Authorization", "Bearer acme-reader")
+			if tt.host != "" {
+				req.Host = tt.host
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Errorf("HTTP %d %s, want %d", resp.StatusCode, body, tt.want)
+			}
+		})
 	}
 }

@@ -224,7 +224,7 @@ func TestCreateInvoiceNumbersAndTotals(t *testing.T) {
 		Lines: []store.NewLine{
 			{Description: "Consulting (hours)", QuantityMilli: 7_500, UnitPriceCents: 15_000},
 			{Description: "Expenses", QuantityMilli: 1_000, UnitPriceCents: 3_333},
-			{Description: "Rounding", QuantityMilli: 333, UnitPriceCents: 1_000}, // 333.0 cents
+			{Description: "Rounding", QuantityMilli: 333, UnitPriceCents: 1_000},  // 333.0 cents
 			{Description: "Rounding up", QuantityMilli: 1_500, UnitPriceCents: 1}, // 1.5 cents -> 2
 		},
 	})

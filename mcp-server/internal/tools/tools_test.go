@@ -3,9 +3,6 @@ package tools
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -13,69 +10,28 @@ import (
 
 	"github.com/mcp-oauth/catalog"
 	"github.com/mcp-oauth/mcp-server/internal/gate"
-	"github.com/mcp-oauth/mcp-server/internal/store"
+	"github.com/mcp-oauth/mcp-server/internal/store/storetest"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 const (
-	acmeID   = "11111111-1111-1111-1111-111111111111"
-	globexID = "22222222-2222-2222-2222-222222222222"
-	aliceID  = "77777777-7777-7777-7777-777777777777"
+	acmeID   = storetest.AcmeID
+	globexID = storetest.GlobexID
+	aliceID  = storetest.AliceID
 )
 
-// fakeStore holds invoices per team and remembers the last query.
-type fakeStore struct {
-	invoices  map[string][]store.Invoice
-	lastTeam  string
-	lastQuery store.InvoiceQuery
-	fail      error
-}
+// fixedNow is "today" for default dates.
+var fixedNow = time.Date(2026, 11, 28, 15, 4, 5, 0, time.UTC)
 
-func (f *fakeStore) User(_ context.Context, id string) (store.User, error) {
-	if id != aliceID {
-		return store.User{}, store.ErrNotFound
-	}
-	return store.User{ID: aliceID, Email: "alice@example.com", DisplayName: "Alice"}, nil
-}
-
-func (f *fakeStore) Team(_ context.Context, id string) (store.Team, error) {
-	switch id {
-	case acmeID:
-		return store.Team{ID: acmeID, Slug: "acme", Name: "Acme Corp", InvoicePrefix: "ACME"}, nil
-	case globexID:
-		return store.Team{ID: globexID, Slug: "globex", Name: "Globex", InvoicePrefix: "GLOBEX"}, nil
-	}
-	return store.Team{}, store.ErrNotFound
-}
-
-func (f *fakeStore) ListInvoices(_ context.Context, teamID string, q store.InvoiceQuery) (store.InvoicePage, error) {
-	f.lastTeam, f.lastQuery = teamID, q
-	if f.fail != nil {
-		return store.InvoicePage{}, f.fail
-	}
-	if q.Cursor == "bogus" {
-		return store.InvoicePage{}, store.ErrBadCursor
-	}
-	return store.InvoicePage{Invoices: f.invoices[teamID], Next: "next-page"}, nil
-}
-
-func newStore() *fakeStore {
-	day := func(d int) time.Time { return time.Date(2026, 1, d, 0, 0, 0, 0, time.UTC) }
-	return &fakeStore{invoices: map[string][]store.Invoice{
-		acmeID:   {{Number: "ACME-2026-0001", Customer: "Initech LLC", AmountCents: 1_250_000, Currency: "USD", Status: "paid", IssuedOn: day(6), DueOn: day(31)}},
-		globexID: {{Number: "GLOBEX-2026-0001", Customer: "Hooli", AmountCents: 100, Currency: "EUR", Status: "sent", IssuedOn: day(2), DueOn: day(9)}},
-	}}
-}
-
-// connect runs the server in memory; its tool contexts carry id, as the
-// gate's would.
+// connect runs the server in memory over st; its tool contexts carry id, as
+// the gate's would.
 func connect(t *testing.T, st Store, id *gate.Identity) *mcp.ClientSession {
 	t.Helper()
 	ctx := context.Background()
 	if id != nil {
 		ctx = gate.WithIdentity(ctx, id)
 	}
-	srv := NewServer(st, slog.New(slog.NewTextHandler(io.Discard, nil)), "test")
+	srv := NewServer(Options{Store: st, Logger: storetest.Discard, Version: "test", Now: func() time.Time { return fixedNow }})
 	ct, st2 := mcp.NewInMemoryTransports()
 	ss, err := srv.Connect(ctx, st2, nil)
 	if err != nil {
@@ -90,9 +46,12 @@ func connect(t *testing.T, st Store, id *gate.Identity) *mcp.ClientSession {
 	return cs
 }
 
-func acmeIdentity(scopes ...string) *gate.Identity {
-	return &gate.Identity{UserID: aliceID, TeamID: acmeID, TeamSlug: "acme", ConnectionID: "conn-1", ClientID: "client-1", Scopes: scopes}
+func identity(teamID string, scopes ...string) *gate.Identity {
+	return &gate.Identity{UserID: aliceID, TeamID: teamID, ConnectionID: "conn-1", ClientID: "client-1", Scopes: scopes}
 }
+
+// everything is every catalog scope.
+var everything = catalog.Names()
 
 // call calls a tool and decodes its structured output into out. It returns
 // the text of a tool error, or "".
@@ -112,30 +71,61 @@ func call(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any,
 	return ""
 }
 
-func TestToolsAreInTheCatalogAndReadOnly(t *testing.T) {
-	cs := connect(t, newStore(), acmeIdentity())
+func TestToolsMatchTheCatalog(t *testing.T) {
+	cs := connect(t, nil, nil)
 	res, err := cs.ListTools(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var names []string
+	var names, want []string
+	want = append(want, catalog.NoScopeTools...)
+	for _, s := range catalog.All() {
+		want = append(want, s.Tools...)
+	}
 	for _, tool := range res.Tools {
 		names = append(names, tool.Name)
-		if _, known := catalog.ScopeForTool(tool.Name); !known {
-			t.Errorf("tool %s is not in the scope catalog", tool.Name)
+		scope, _ := catalog.ScopeForTool(tool.Name)
+		access := catalog.Read
+		if s, ok := catalog.Lookup(scope); ok {
+			access = s.Access
 		}
-		if tool.Annotations == nil || !tool.Annotations.ReadOnlyHint || tool.Description == "" {
-			t.Errorf("tool %s: want a description and readOnlyHint", tool.Name)
+		a := tool.Annotations
+		switch {
+		case a == nil:
+			t.Errorf("%s has no annotations", tool.Name)
+		case access == catalog.Read && (!a.ReadOnlyHint || !a.IdempotentHint):
+			t.Errorf("%s needs a read scope but is not annotated read-only and idempotent: %+v", tool.Name, a)
+		case access == catalog.Write && (a.ReadOnlyHint || a.DestructiveHint == nil || *a.DestructiveHint || a.IdempotentHint):
+			// A nil destructiveHint means "destructive" to clients.
+			t.Errorf("%s adds records: want not read-only, destructive false, not idempotent; got %+v", tool.Name, a)
+		case a.OpenWorldHint == nil || *a.OpenWorldHint:
+			t.Errorf("%s touches only the team's own data; openWorldHint = %v", tool.Name, a.OpenWorldHint)
+		}
+		if len(tool.Description) < 60 || tool.InputSchema == nil || tool.OutputSchema == nil {
+			t.Errorf("%s: description %q, input schema %v, output schema %v", tool.Name, tool.Description, tool.InputSchema != nil, tool.OutputSchema != nil)
+		}
+		if strings.Contains(string(mustJSON(t, tool.InputSchema)), `"default"`) {
+			t.Errorf("%s: the input schema declares a default, which crashes go-sdk v1.8.0 on null arguments", tool.Name)
 		}
 	}
 	slices.Sort(names)
-	if !slices.Equal(names, []string{"list_invoices", "whoami"}) {
-		t.Errorf("tools = %q", names)
+	slices.Sort(want)
+	if !slices.Equal(names, want) {
+		t.Errorf("tools = %q, want the catalog's %q", names, want)
 	}
 }
 
+func mustJSON(t *testing.T, v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func TestWhoami(t *testing.T) {
-	cs := connect(t, newStore(), acmeIdentity("invoices:read", "offline_access"))
+	db := storetest.New(t)
+	cs := connect(t, db.Store, identity(acmeID, "invoices:read", "offline_access"))
 	var out WhoamiOutput
 	if msg := call(t, cs, "whoami", nil, &out); msg != "" {
 		t.Fatalf("whoami failed: %s", msg)
@@ -145,94 +135,262 @@ func TestWhoami(t *testing.T) {
 		!slices.Equal(out.Scopes, []string{"invoices:read", "offline_access"}) {
 		t.Errorf("whoami = %+v", out)
 	}
-}
-
-func TestWhoamiWithoutScopesListsNone(t *testing.T) {
-	cs := connect(t, newStore(), acmeIdentity())
-	var out WhoamiOutput
-	if msg := call(t, cs, "whoami", nil, &out); msg != "" {
-		t.Fatalf("whoami failed: %s", msg)
-	}
-	if out.Scopes == nil || len(out.Scopes) != 0 {
-		t.Errorf("scopes = %#v, want empty list", out.Scopes)
+	cs = connect(t, db.Store, identity(acmeID))
+	if msg := call(t, cs, "whoami", nil, &out); msg != "" || out.Scopes == nil || len(out.Scopes) != 0 {
+		t.Errorf("whoami without scopes: %q, scopes %#v; want an empty list", msg, out.Scopes)
 	}
 }
 
-func TestListInvoicesUsesTheConnectionsTeam(t *testing.T) {
-	st := newStore()
-	cs := connect(t, st, acmeIdentity("invoices:read"))
-	var out ListInvoicesOutput
-	// A team_id argument is not part of the schema and must change nothing.
-	if msg := call(t, cs, "list_invoices", map[string]any{"status": "paid"}, &out); msg != "" {
-		t.Fatalf("list_invoices failed: %s", msg)
-	}
-	if st.lastTeam != acmeID {
-		t.Errorf("queried team %q, want the connection's team %q", st.lastTeam, acmeID)
-	}
-	if st.lastQuery.Status != "paid" || st.lastQuery.Limit != defaultInvoiceLimit {
-		t.Errorf("query = %+v, want status paid and the default limit", st.lastQuery)
-	}
-	want := InvoiceOutput{Number: "ACME-2026-0001", Customer: "Initech LLC", AmountCents: 1_250_000, Currency: "USD",
-		Status: "paid", IssuedOn: "2026-01-06", DueOn: "2026-01-31"}
-	if len(out.Invoices) != 1 || out.Invoices[0] != want || out.NextCursor != "next-page" {
-		t.Errorf("output = %+v", out)
+func TestListsShowOnlyTheConnectionsTeam(t *testing.T) {
+	db := storetest.Seeded(t)
+	for team, prefix := range map[string]string{acmeID: "ACME-", globexID: "GLOBEX-"} {
+		cs := connect(t, db.Store, identity(team, everything...))
+		var invoices ListInvoicesOutput
+		if msg := call(t, cs, "list_invoices", map[string]any{"limit": 100}, &invoices); msg != "" || len(invoices.Invoices) != 12 {
+			t.Fatalf("list_invoices: %q, %d invoices", msg, len(invoices.Invoices))
+		}
+		var estimates ListEstimatesOutput
+		if msg := call(t, cs, "list_estimates", nil, &estimates); msg != "" || len(estimates.Estimates) != 5 {
+			t.Fatalf("list_estimates: %q, %+v", msg, estimates)
+		}
+		var txs ListTransactionsOutput
+		if msg := call(t, cs, "list_transactions", map[string]any{"limit": 100}, &txs); msg != "" || len(txs.Transactions) != 50 || len(txs.Totals) != 1 {
+			t.Fatalf("list_transactions: %q, %d transactions, totals %+v", msg, len(txs.Transactions), txs.Totals)
+		}
+		var numbers []string
+		for _, inv := range invoices.Invoices {
+			numbers = append(numbers, inv.Number)
+		}
+		for _, e := range estimates.Estimates {
+			numbers = append(numbers, e.Number)
+		}
+		for _, tr := range txs.Transactions {
+			numbers = append(numbers, tr.Reference, tr.InvoiceNumber)
+		}
+		for _, n := range numbers {
+			if n != "" && !strings.HasPrefix(n, prefix) {
+				t.Errorf("team %s sees %s", prefix, n)
+			}
+		}
 	}
 }
 
-func TestListInvoicesArguments(t *testing.T) {
+func TestPaging(t *testing.T) {
+	db := storetest.Seeded(t)
+	cs := connect(t, db.Store, identity(acmeID, everything...))
+	var first, second ListInvoicesOutput
+	if msg := call(t, cs, "list_invoices", nil, &first); msg != "" || len(first.Invoices) != 12 || first.NextCursor != "" {
+		t.Fatalf("default page: %q, %d invoices, cursor %q; want all 12 in one page of 20", msg, len(first.Invoices), first.NextCursor)
+	}
+	if msg := call(t, cs, "list_invoices", map[string]any{"limit": 7}, &first); msg != "" || len(first.Invoices) != 7 || first.NextCursor == "" {
+		t.Fatalf("first page: %q, %+v", msg, first)
+	}
+	if msg := call(t, cs, "list_invoices", map[string]any{"limit": 7, "cursor": first.NextCursor}, &second); msg != "" || len(second.Invoices) != 5 || second.NextCursor != "" {
+		t.Fatalf("second page: %q, %+v", msg, second)
+	}
+	if first.Invoices[6].Number <= second.Invoices[0].Number {
+		t.Errorf("pages overlap or are out of order: %s then %s", first.Invoices[6].Number, second.Invoices[0].Number)
+	}
+	// A cursor of one listing is refused by another.
+	if msg := call(t, cs, "list_transactions", map[string]any{"cursor": first.NextCursor}, &ListTransactionsOutput{}); !strings.Contains(msg, "cursor") {
+		t.Errorf("invoice cursor on list_transactions: %q", msg)
+	}
+}
+
+// Every invalid argument gets a tool error that names what to fix.
+func TestInvalidArguments(t *testing.T) {
+	db := storetest.Seeded(t)
+	cs := connect(t, db.Store, identity(acmeID, everything...))
+	line := map[string]any{"description": "Consulting", "quantity": 2, "unit_price_cents": 15000}
+	invoice := func(change map[string]any) map[string]any {
+		args := map[string]any{"customer": "Initech", "currency": "USD", "lines": []any{line}}
+		for k, v := range change {
+			args[k] = v
+		}
+		return args
+	}
+	transaction := func(change map[string]any) map[string]any {
+		args := map[string]any{"description": "Rent", "counterparty": "Landlord", "amount_cents": -1000, "currency": "USD"}
+		for k, v := range change {
+			args[k] = v
+		}
+		return args
+	}
 	tests := []struct {
-		name      string
-		args      map[string]any
-		wantError string // substring of the tool error; "" for success
-		wantLimit int
+		tool    string
+		args    map[string]any
+		mention []string // the error must contain all of these
 	}{
-		// A nil map is sent as "arguments": null, which crashes go-sdk v1.8.0
-		// when the schema declares defaults (see listInvoicesSchema).
-		{name: "null arguments use the default limit", args: nil, wantLimit: defaultInvoiceLimit},
-		{name: "explicit limit", args: map[string]any{"limit": 100}, wantLimit: 100},
-		{name: "limit too large", args: map[string]any{"limit": 101}, wantError: "limit"},
-		{name: "limit zero", args: map[string]any{"limit": 0}, wantError: "limit"},
-		{name: "unknown status", args: map[string]any{"status": "stolen"}, wantError: "status"},
-		{name: "bad cursor", args: map[string]any{"cursor": "bogus"}, wantError: "invalid cursor"},
+		{"list_invoices", map[string]any{"limit": 101}, []string{"limit"}},
+		{"list_invoices", map[string]any{"limit": 0}, []string{"limit"}},
+		{"list_invoices", map[string]any{"limit": "ten"}, []string{"limit"}},
+		{"list_invoices", map[string]any{"status": "stolen"}, []string{"status"}},
+		{"list_invoices", map[string]any{"cursor": "bogus"}, []string{"cursor", "next_cursor"}},
+		{"list_invoices", map[string]any{"team_id": globexID}, []string{"team_id"}},
+		{"list_estimates", map[string]any{"status": "paid"}, []string{"status"}},
+		{"get_invoice", map[string]any{}, []string{"invoice"}},
+		{"get_invoice", map[string]any{"invoice": "  "}, []string{"invoice", "list_invoices"}},
+		{"list_transactions", map[string]any{"from": "2026-13-01"}, []string{"from", "YYYY-MM-DD"}},
+		{"list_transactions", map[string]any{"from": "2026-05-01", "to": "2026-04-01"}, []string{"to", "before"}},
+		{"create_invoice", map[string]any{}, []string{"customer"}},
+		{"create_invoice", invoice(map[string]any{"customer": "   "}), []string{"customer", "empty"}},
+		{"create_invoice", invoice(map[string]any{"currency": "usd"}), []string{"currency"}},
+		{"create_invoice", invoice(map[string]any{"lines": []any{}}), []string{"lines"}},
+		{"create_invoice", invoice(map[string]any{"lines": []any{map[string]any{"description": "x", "quantity": 0, "unit_price_cents": 1}}}), []string{"quantity"}},
+		{"create_invoice", invoice(map[string]any{"lines": []any{map[string]any{"description": "x", "quantity": 1.2345, "unit_price_cents": 1}}}), []string{"quantity", "decimals"}},
+		{"create_invoice", invoice(map[string]any{"lines": []any{map[string]any{"description": "x", "quantity": 1, "unit_price_cents": -5}}}), []string{"unit_price_cents"}},
+		{"create_invoice", invoice(map[string]any{"status": "paid"}), []string{"status"}},
+		{"create_invoice", invoice(map[string]any{"issued_on": "28/11/2026"}), []string{"issued_on", "YYYY-MM-DD"}},
+		{"create_invoice", invoice(map[string]any{"issued_on": "2026-11-28", "due_on": "2026-11-01"}), []string{"due_on", "before"}},
+		{"create_invoice", invoice(map[string]any{"issued_on": "1999-12-31"}), []string{"issued_on", "2000"}},
+		{"create_transaction", transaction(map[string]any{"amount_cents": 0}), []string{"amount_cents"}},
+		{"create_transaction", transaction(map[string]any{"amount_cents": 12.5}), []string{"amount_cents"}},
+		{"create_transaction", transaction(map[string]any{"counterparty": ""}), []string{"counterparty"}},
+		{"create_transaction", transaction(map[string]any{"booked_on": "yesterday"}), []string{"booked_on"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			st := newStore()
-			cs := connect(t, st, acmeIdentity("invoices:read"))
-			var out ListInvoicesOutput
-			msg := call(t, cs, "list_invoices", tt.args, &out)
-			if tt.wantError == "" {
-				if msg != "" || st.lastQuery.Limit != tt.wantLimit {
-					t.Errorf("error %q, limit %d; want success with limit %d", msg, st.lastQuery.Limit, tt.wantLimit)
-				}
-				return
+		t.Run(tt.tool+" "+string(mustJSON(t, tt.args)), func(t *testing.T) {
+			msg := call(t, cs, tt.tool, tt.args, new(map[string]any))
+			if !strings.HasPrefix(msg, "invalid argument") {
+				t.Fatalf("error %q, want an invalid-argument tool error", msg)
 			}
-			if !strings.Contains(msg, tt.wantError) {
-				t.Errorf("tool error = %q, want it to mention %q", msg, tt.wantError)
+			for _, m := range tt.mention {
+				if !strings.Contains(msg, m) {
+					t.Errorf("error %q does not mention %q", msg, m)
+				}
 			}
 		})
 	}
+	// Nothing was created by the refused calls.
+	var list ListInvoicesOutput
+	call(t, cs, "list_invoices", map[string]any{"limit": 100}, &list)
+	if len(list.Invoices) != 12 {
+		t.Errorf("%d invoices after refused creates, want 12", len(list.Invoices))
+	}
 }
 
-func TestListInvoicesHidesDatabaseErrors(t *testing.T) {
-	st := newStore()
-	st.fail = errors.New(`pq: relation "invoices" does not exist`)
-	cs := connect(t, st, acmeIdentity("invoices:read"))
-	msg := call(t, cs, "list_invoices", nil, &ListInvoicesOutput{})
-	if msg == "" || strings.Contains(msg, "relation") {
-		t.Errorf("tool error = %q, want a generic message", msg)
+// "arguments": null must never crash the server (go-sdk v1.8.0 panics when a
+// schema has defaults); each tool answers it with a result or a tool error.
+func TestNullArguments(t *testing.T) {
+	db := storetest.Seeded(t)
+	cs := connect(t, db.Store, identity(acmeID, everything...))
+	tools, err := cs.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range tools.Tools {
+		res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: tool.Name, Arguments: nil})
+		if err != nil || res == nil {
+			t.Errorf("%s with null arguments: %v", tool.Name, err)
+		}
+	}
+}
+
+func TestGetInvoiceOfAnotherTeamIsNotFound(t *testing.T) {
+	db := storetest.Seeded(t)
+	acme := connect(t, db.Store, identity(acmeID, everything...))
+	globex := connect(t, db.Store, identity(globexID, everything...))
+	var theirs InvoiceOutput
+	if msg := call(t, globex, "get_invoice", map[string]any{"invoice": "GLOBEX-2026-0002"}, &theirs); msg != "" || len(theirs.Lines) == 0 {
+		t.Fatalf("globex's own invoice: %q, %+v", msg, theirs)
+	}
+	var mine InvoiceOutput
+	if msg := call(t, acme, "get_invoice", map[string]any{"invoice": "ACME-2026-0002"}, &mine); msg != "" || mine.Number != "ACME-2026-0002" {
+		t.Fatalf("acme's own invoice: %q, %+v", msg, mine)
+	}
+	const missingID = "99999999-9999-9999-9999-999999999999"
+	missing := call(t, acme, "get_invoice", map[string]any{"invoice": missingID}, new(InvoiceOutput))
+	for _, ref := range []string{theirs.ID, theirs.Number} {
+		got := call(t, acme, "get_invoice", map[string]any{"invoice": ref}, new(InvoiceOutput))
+		if want := strings.ReplaceAll(missing, missingID, ref); got != want || got == "" {
+			t.Errorf("another team's %q: %q, want exactly the missing-id answer %q", ref, got, want)
+		}
+	}
+}
+
+func TestCreateInvoice(t *testing.T) {
+	db := storetest.Seeded(t)
+	cs := connect(t, db.Store, identity(acmeID, everything...))
+	var created InvoiceOutput
+	msg := call(t, cs, "create_invoice", map[string]any{
+		"customer": " Wonka Confections ", "currency": "EUR",
+		"lines": []any{
+			map[string]any{"description": "Consulting (hours)", "quantity": 7.5, "unit_price_cents": 15000},
+			map[string]any{"description": "Travel", "quantity": 1, "unit_price_cents": 4250},
+		},
+	}, &created)
+	if msg != "" {
+		t.Fatal(msg)
+	}
+	want := InvoiceSummary{ID: created.ID, Number: "ACME-2026-0013", Customer: "Wonka Confections", TotalCents: 112_500 + 4_250,
+		Currency: "EUR", Status: "draft", IssuedOn: "2026-11-28", DueOn: "2026-12-28"}
+	if created.InvoiceSummary != want || len(created.Lines) != 2 || created.Lines[0].AmountCents != 112_500 {
+		t.Errorf("created %+v, want %+v", created, want)
+	}
+	var got InvoiceOutput
+	if msg := call(t, cs, "get_invoice", map[string]any{"invoice": created.ID}, &got); msg != "" || got.Number != created.Number {
+		t.Errorf("get the new invoice: %q, %+v", msg, got)
+	}
+}
+
+func TestCreateTransaction(t *testing.T) {
+	db := storetest.Seeded(t)
+	acme := connect(t, db.Store, identity(acmeID, everything...))
+	var tr TransactionOutput
+	msg := call(t, acme, "create_transaction", map[string]any{
+		"description": "Payment", "counterparty": "Wonka Confections", "amount_cents": 250000, "currency": "USD", "invoice": "ACME-2026-0011",
+	}, &tr)
+	if msg != "" {
+		t.Fatal(msg)
+	}
+	if tr.Reference != "ACME-TX-2026-0051" || tr.BookedOn != "2026-11-28" || tr.InvoiceNumber != "ACME-2026-0011" || tr.AmountCents != 250000 {
+		t.Errorf("recorded %+v", tr)
+	}
+	for _, ref := range []string{"GLOBEX-2026-0011", "ACME-2026-9999"} {
+		got := call(t, acme, "create_transaction", map[string]any{
+			"description": "Payment", "counterparty": "x", "amount_cents": 1, "currency": "USD", "invoice": ref,
+		}, new(TransactionOutput))
+		if want := `invoice "` + ref + `" not found`; !strings.HasPrefix(got, want) {
+			t.Errorf("payment for %s: %q, want %q…", ref, got, want)
+		}
 	}
 }
 
 // The gate refuses calls without the scope; the tools must refuse them too
 // in case a request ever slips past it.
 func TestToolsRecheckScopeAndIdentity(t *testing.T) {
-	cs := connect(t, newStore(), acmeIdentity("offline_access"))
-	if msg := call(t, cs, "list_invoices", nil, &ListInvoicesOutput{}); !strings.Contains(msg, "invoices:read") {
-		t.Errorf("list_invoices without scope: error %q, want a scope error", msg)
+	db := storetest.Seeded(t)
+	cs := connect(t, db.Store, identity(acmeID, "invoices:read", "offline_access"))
+	if msg := call(t, cs, "create_invoice", map[string]any{"customer": "x", "currency": "USD", "lines": []any{map[string]any{"description": "x", "quantity": 1, "unit_price_cents": 1}}}, new(InvoiceOutput)); !strings.Contains(msg, "invoices:write") {
+		t.Errorf("create_invoice without scope: error %q, want a scope error", msg)
 	}
-	cs = connect(t, newStore(), nil)
+	cs = connect(t, db.Store, nil)
 	if msg := call(t, cs, "whoami", nil, &WhoamiOutput{}); !strings.Contains(msg, "unauthenticated") {
 		t.Errorf("whoami without identity: error %q, want unauthenticated", msg)
+	}
+}
+
+func TestDatabaseErrorsStayInTheLog(t *testing.T) {
+	db := storetest.Seeded(t)
+	db.Pool.Close()
+	cs := connect(t, db.Store, identity(acmeID, everything...))
+	for _, tool := range []string{"list_invoices", "list_estimates", "list_transactions", "whoami"} {
+		msg := call(t, cs, tool, nil, new(map[string]any))
+		if msg != errUnavailable.Error() {
+			t.Errorf("%s on a closed pool: %q, want %q", tool, msg, errUnavailable)
+		}
+	}
+}
+
+func TestExplainSchemaError(t *testing.T) {
+	for in, want := range map[string]string{
+		`validating "arguments": validating root: validating /properties/limit: maximum: 101/1 is greater than 100.000000`:                                                                                                           "invalid argument limit: maximum: 101 is greater than 100; the tool's input schema lists the allowed values",
+		`validating "arguments": validating root: validating /properties/lines: validating /properties/lines/items: validating /properties/lines/items/properties/quantity: exclusiveMinimum: 0/1 is less than or equal to 0.000000`: "invalid argument lines[].quantity: exclusiveMinimum: 0 is less than or equal to 0; the tool's input schema lists the allowed values",
+		`validating "arguments": validating root: required: missing properties: ["invoice"]`:                                                                                                                                         `invalid arguments: required: missing properties: ["invoice"]; the tool's input schema lists the allowed values`,
+		`invoice "x" not found`: `invoice "x" not found`,
+	} {
+		if got := explainSchemaError(in); got != want {
+			t.Errorf("explainSchemaError(%q)\n got %q\nwant %q", in, got, want)
+		}
 	}
 }
