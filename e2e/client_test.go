@@ -26,6 +26,8 @@ type person struct {
 	team string
 	// deny presses Deny instead of Allow.
 	deny bool
+	// onConsent, if set, sees each consent page before it is answered.
+	onConsent func(body string)
 }
 
 // connection is one MCP client connected through the full OAuth flow.
@@ -63,6 +65,9 @@ func fetcher(p person) auth.AuthorizationCodeFetcher {
 		if err != nil {
 			return nil, err
 		}
+		if p.onConsent != nil {
+			p.onConsent(page.Body)
+		}
 		action := "allow"
 		if p.deny || !slices.Contains(form.Buttons["action"], "allow") {
 			action = "deny"
@@ -94,6 +99,20 @@ func (e *authorizationError) Error() string { return e.Code + ": " + e.Descripti
 // session, all through the go-sdk's AuthorizationCodeHandler.
 func connect(t *testing.T, p person) (*connection, error) {
 	t.Helper()
+	return connectWith(t, p, connectOptions{})
+}
+
+// connectOptions vary connectWith; the zero value is connect's client.
+type connectOptions struct {
+	// scopeFilter is the handler's ScopeFilter: it changes the scopes the
+	// client asks for from those the server suggested.
+	scopeFilter func(suggested []string) []string
+	// httpClient sends the MCP requests; nil = http.DefaultClient.
+	httpClient *http.Client
+}
+
+func connectWith(t *testing.T, p person, opts connectOptions) (*connection, error) {
+	t.Helper()
 	c := &connection{}
 	var mu sync.Mutex
 	redirect := "http://127.0.0.1:53682/callback" // never listened on: the fetcher reads the redirect itself
@@ -108,6 +127,7 @@ func connect(t *testing.T, p person) (*connection, error) {
 			},
 		},
 		AuthorizationCodeFetcher: fetcher(p),
+		ScopeFilter:              opts.scopeFilter,
 		RequestRefreshToken:      true,
 		NewTokenSource: func(ctx context.Context, cfg *oauth2.Config, tok *oauth2.Token) (oauth2.TokenSource, error) {
 			mu.Lock()
@@ -120,7 +140,7 @@ func connect(t *testing.T, p person) (*connection, error) {
 		return nil, err
 	}
 	client := mcp.NewClient(&mcp.Implementation{Name: "e2e", Version: "1.0.0"}, nil)
-	session, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: st.MCPURL, OAuthHandler: handler}, nil)
+	session, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: st.MCPURL, OAuthHandler: handler, HTTPClient: opts.httpClient}, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -84,10 +85,17 @@ type Stack struct {
 	cluster  *pgcluster.Cluster
 	serverDB string          // URL used to create and drop databases
 	freshDBs []string        // databases to drop on Stop
-	servers  []*proc.Process // in start order
+	servers  []*proc.Process // in start order; guarded by mu
 	exited   chan error
 	stopping atomic.Bool
 	stopOnce sync.Once
+
+	// For StopHydra and StartHydra (hydra.go).
+	mu        sync.Mutex
+	hydraSpec proc.Spec
+	hydraDown *proc.Process          // stopped and not started again; guarded by mu
+	quiet     map[*proc.Process]bool // stopped on purpose, not to be reported; guarded by mu
+	hydraRuns int                    // guarded by mu
 }
 
 // Start builds what is missing, prepares the databases, starts every server
@@ -135,8 +143,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 
 	// Hydra first: the consent app talks to it from its first request on.
-	hydra, err := s.startServer("hydra", bins.hydra, envHydra,
+	s.hydraSpec = s.serverSpec("hydra", bins.hydra, envHydra,
 		"serve", "all", "--dev", "--sqa-opt-out", "-c", filepath.Join(s.opts.RepoRoot, "hydra", "hydra.yml"))
+	hydra, err := s.start(s.hydraSpec)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +167,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range s.servers {
+	for _, p := range []*proc.Process{hydra, app, mcp} {
 		go s.watch(p)
 	}
 	s.logger.Info("stack: ready", "issuer", s.IssuerURL, "mcp", s.MCPURL, "logs", s.LogDir,
@@ -179,8 +188,11 @@ func (s *Stack) Stop() {
 		s.stopping.Store(true)
 		// In reverse start order: the services hold connections to Hydra,
 		// and all of them to the database.
-		for i := len(s.servers) - 1; i >= 0; i-- {
-			if err := s.servers[i].Stop(syscall.SIGTERM, s.opts.StopTimeout); err != nil {
+		s.mu.Lock()
+		servers := slices.Clone(s.servers)
+		s.mu.Unlock()
+		for i := len(servers) - 1; i >= 0; i-- {
+			if err := servers[i].Stop(syscall.SIGTERM, s.opts.StopTimeout); err != nil {
 				s.logger.Warn("stack: stop", "err", err)
 			}
 		}
@@ -362,18 +374,29 @@ func (s *Stack) runOnce(ctx context.Context, name, bin string, env []string, arg
 }
 
 func (s *Stack) startServer(name, bin string, env []string, args ...string) (*proc.Process, error) {
-	p, err := proc.Start(proc.Spec{
+	return s.start(s.serverSpec(name, bin, env, args...))
+}
+
+func (s *Stack) serverSpec(name, bin string, env []string, args ...string) proc.Spec {
+	return proc.Spec{
 		Name:    name,
 		Path:    bin,
 		Args:    args,
 		Env:     env,
 		Dir:     s.opts.RepoRoot,
 		LogPath: filepath.Join(s.LogDir, name+".log"),
-	})
+	}
+}
+
+// start starts a server and adds it to the ones Stop stops.
+func (s *Stack) start(spec proc.Spec) (*proc.Process, error) {
+	p, err := proc.Start(spec)
 	if err != nil {
 		return nil, err
 	}
+	s.mu.Lock()
 	s.servers = append(s.servers, p)
+	s.mu.Unlock()
 	return p, nil
 }
 
@@ -420,7 +443,10 @@ func probe(ctx context.Context, client *http.Client, url string) error {
 // watch reports a server that exits on its own.
 func (s *Stack) watch(p *proc.Process) {
 	<-p.Done()
-	if s.stopping.Load() {
+	s.mu.Lock()
+	onPurpose := s.quiet[p]
+	s.mu.Unlock()
+	if s.stopping.Load() || onPurpose {
 		return
 	}
 	select {
