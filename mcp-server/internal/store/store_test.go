@@ -467,3 +467,51 @@ func TestUnreachableDatabaseIsAnError(t *testing.T) {
 		t.Errorf("closed pool: %v", err)
 	}
 }
+
+// FORCE ROW LEVEL SECURITY: a deployment whose server connects as the
+// tables' owner (not a superuser) is fenced even outside the store's tenant
+// role.
+func TestRowLevelSecurityBindsTheOwner(t *testing.T) {
+	db := storetest.Seeded(t)
+	ctx := t.Context()
+	owner := "mcp_owner_" + strings.TrimPrefix(db.Schema, "mcp_store_test_")
+	if _, err := db.Pool.Exec(ctx, "CREATE ROLE "+owner+" NOLOGIN"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// Roles outlive the test's schema; give back what it owns first.
+		if _, err := db.Pool.Exec(context.Background(), "REASSIGN OWNED BY "+owner+" TO CURRENT_USER; DROP OWNED BY "+owner+"; DROP ROLE "+owner); err != nil {
+			t.Errorf("drop role %s: %v", owner, err)
+		}
+	})
+	if _, err := db.Pool.Exec(ctx, "ALTER TABLE invoices OWNER TO "+owner+"; GRANT USAGE ON SCHEMA "+db.Schema+" TO "+owner); err != nil {
+		t.Fatal(err)
+	}
+	count := func(team string) int {
+		t.Helper()
+		tx, err := db.Pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		if _, err := tx.Exec(ctx, "SET LOCAL ROLE "+owner); err != nil {
+			t.Fatal(err)
+		}
+		if team != "" {
+			if _, err := tx.Exec(ctx, "SELECT set_config('mcp_server.team_id', $1, true)", team); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM invoices").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got := count(""); got != 0 {
+		t.Errorf("the owner without a team sees %d invoices, want 0", got)
+	}
+	if got := count(acmeID); got != 12 {
+		t.Errorf("the owner with acme set sees %d invoices, want acme's 12", got)
+	}
+}
