@@ -156,8 +156,11 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 	}
 	if needed, missing := neededScopes(tools, id); len(missing) > 0 {
 		g.log.InfoContext(r.Context(), "insufficient scope", "client_id", id.ClientID, "connection_id", id.ConnectionID, "missing", missing)
-		description := fmt.Sprintf("this call needs the scope %s, which the token was not granted; re-authorize asking for it", strings.Join(missing, " "))
-		w.Header().Set("WWW-Authenticate", InsufficientScopeChallenge(needed, g.metadataURL, description))
+		description := fmt.Sprintf("this call needs the scope %s, which the token was not granted; re-authorize asking for it", missing[0])
+		if len(missing) > 1 {
+			description = fmt.Sprintf("this call needs the scopes %s, which the token was not granted; re-authorize asking for them", strings.Join(missing, " "))
+		}
+		w.Header().Set("WWW-Authenticate", insufficientScopeChallenge(needed, g.metadataURL, description))
 		writeError(w, http.StatusForbidden, "insufficient_scope", description)
 		return
 	}
@@ -174,11 +177,12 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 	ow.decide() // in case the MCP layer wrote nothing at all
 }
 
-// InsufficientScopeChallenge is the WWW-Authenticate value of a step-up 403
+// insufficientScopeChallenge is the WWW-Authenticate value of a step-up 403
 // (RFC 6750 §3.1, MCP's scope challenge): the scopes this call needs, where
 // the metadata is, and why. The go-sdk's client adds the scopes already
-// granted when it re-authorizes.
-func InsufficientScopeChallenge(needed []string, metadataURL, description string) string {
+// granted when it re-authorizes. description is plain ASCII without quotes,
+// so %q quotes it as HTTP does.
+func insufficientScopeChallenge(needed []string, metadataURL, description string) string {
 	return fmt.Sprintf(`Bearer error="insufficient_scope", scope=%q, resource_metadata=%q, error_description=%q`,
 		strings.Join(needed, " "), metadataURL, description)
 }

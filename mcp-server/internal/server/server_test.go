@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/mcp-oauth/catalog"
 	"github.com/mcp-oauth/mcp-server/internal/gate"
 	"github.com/mcp-oauth/mcp-server/internal/introspect"
@@ -49,6 +51,10 @@ type stackOptions struct {
 	store tools.Store
 	// resource is the public MCP URL; "" = the test server's own.
 	resource string
+	// connections is the gate's table; nil = connections{}.
+	connections gate.Connections
+	// verifyTimeout is the gate's; 0 = its default.
+	verifyTimeout time.Duration
 }
 
 var tokenClaims = map[string]struct{ team, conn, scope string }{
@@ -83,13 +89,18 @@ func newStack(t *testing.T, opts stackOptions) stack {
 		resource = opts.resource
 	}
 	log := storetest.Discard
+	conns := opts.connections
+	if conns == nil {
+		conns = connections{}
+	}
 	handler = Handler(Options{
 		Resource: resource,
 		Issuer:   issuer,
 		Gate: gate.New(gate.Options{
 			Resource:     resource,
 			Introspector: introspect.NewCache(introspect.New(hydra.URL+"/admin/oauth2/introspect", nil), introspect.CacheOptions{MaxTTL: time.Minute}),
-			Connections:  connections{},
+			Connections:  conns,
+			Timeout:      opts.verifyTimeout,
 			Logger:       log,
 		}),
 		MCP:    tools.NewServer(tools.Options{Store: opts.store, Logger: log, Version: "test"}),
@@ -380,21 +391,63 @@ func TestProtocolVersions(t *testing.T) {
 	}
 }
 
-// A database failure under a tool is a 503, never a tool result. The gate's
-// connection check still works here (another database in production would
-// fail it too and give the same 503 earlier).
+// A database that is down is a 503, never a tool result: normally the
+// gate's connection check meets the outage first; if the database goes down
+// between that check and the tool's query, the tool's failure turns the
+// answer into the same 503.
 func TestDatabaseOutageIs503(t *testing.T) {
 	db := storetest.Seeded(t)
 	db.Pool.Close()
-	s := newStack(t, stackOptions{store: db.Store})
-	resp, body := post(t, s, "acme-reader", "2025-11-25", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_invoices","arguments":{}}}`, nil)
-	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || resp.Header.Get("Content-Type") != "application/json" {
-		t.Errorf("HTTP %d, Retry-After %q, Content-Type %q", resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Content-Type"))
+	call := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_invoices","arguments":{}}}`
+	for _, tt := range []struct {
+		name        string
+		connections gate.Connections
+	}{
+		{"at the gate", db.Store},
+		{"under the tool", connections{}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStack(t, stackOptions{store: db.Store, connections: tt.connections})
+			resp, body := post(t, s, "acme-reader", "2025-11-25", call, nil)
+			if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || resp.Header.Get("Content-Type") != "application/json" {
+				t.Errorf("HTTP %d, Retry-After %q, Content-Type %q", resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Content-Type"))
+			}
+			if strings.Contains(body, "result") || !strings.Contains(body, `"error":"temporarily_unavailable"`) || !strings.Contains(body, "database") {
+				t.Errorf("body %s", body)
+			}
+		})
 	}
-	if strings.Contains(body, "result") || !strings.Contains(body, `"error":"temporarily_unavailable"`) {
-		t.Errorf("body %s", body)
+	// A database that accepts connections but never answers: the gate's
+	// timeout turns it into the same 503.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Calls that need no database still work.
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	hung, err := pgxpool.New(t.Context(), "postgres://app@"+silent.Addr().String()+"/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hung.Close()
+	hungStore := store.New(hung)
+	s := newStack(t, stackOptions{store: hungStore, connections: hungStore, verifyTimeout: 300 * time.Millisecond})
+	started := time.Now()
+	resp, body := post(t, s, "acme-reader", "2025-11-25", call, nil)
+	if took := time.Since(started); resp.StatusCode != http.StatusServiceUnavailable || took > 5*time.Second {
+		t.Errorf("database not answering: HTTP %d after %s (timeout 300ms): %s", resp.StatusCode, took, body)
+	}
+
+	// Under the tool, calls that need no database still work.
+	s = newStack(t, stackOptions{store: db.Store})
 	if resp, body := post(t, s, "acme-reader", "2025-11-25", `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`, nil); resp.StatusCode != 200 {
 		t.Errorf("tools/list during the outage: HTTP %d %s", resp.StatusCode, body)
 	}
