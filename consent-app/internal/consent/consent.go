@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcp-oauth/catalog"
 	"github.com/mcp-oauth/consent-app/internal/authorize"
+	"github.com/mcp-oauth/consent-app/internal/clientmeta"
 	"github.com/mcp-oauth/consent-app/internal/csrf"
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
 	"github.com/mcp-oauth/consent-app/internal/login"
@@ -41,9 +42,12 @@ type Handler struct {
 
 // Page is the data of consent.html.
 type Page struct {
-	Challenge        string
-	CSRFToken        string
-	ClientName       string
+	Challenge  string
+	CSRFToken  string
+	ClientName string
+	// VerifiedHost is the host of the client's metadata document, which
+	// vouches for it; "" for a self-registered client.
+	VerifiedHost     string
 	UserEmail        string
 	RedirectHost     string
 	RedirectLoopback bool
@@ -216,6 +220,7 @@ func (h *Handler) page(c *gin.Context, status int, req *hydra.OAuth2ConsentReque
 		Challenge:        req.Challenge,
 		CSRFToken:        h.CSRF.Token(c.Writer, c.Request, "consent:"+req.Challenge),
 		ClientName:       clientName(req.Client),
+		VerifiedHost:     clientmeta.VerifiedHost(req.Client),
 		UserEmail:        user.Email,
 		RedirectHost:     host,
 		RedirectLoopback: loopback,

@@ -47,6 +47,7 @@ type Admin interface {
 	AcceptConsent(ctx context.Context, challenge string, g ConsentGrant) (redirectTo string, err error)
 	RejectConsent(ctx context.Context, challenge string, r Rejection) (redirectTo string, err error)
 	CreateClient(ctx context.Context, c hydra.OAuth2Client) (*hydra.OAuth2Client, error)
+	PutClient(ctx context.Context, c hydra.OAuth2Client) error
 }
 
 // Client implements Admin with hydra-client-go.
@@ -155,4 +156,23 @@ func (c *Client) CreateClient(ctx context.Context, cl hydra.OAuth2Client) (*hydr
 		return nil, err
 	}
 	return created, nil
+}
+
+// PutClient makes Hydra's client with cl's id equal to cl: it replaces the
+// client, or creates it when there is none yet. Two calls racing to create
+// the same client both succeed.
+func (c *Client) PutClient(ctx context.Context, cl hydra.OAuth2Client) error {
+	id := cl.GetClientId()
+	for range 2 {
+		_, resp, err := c.api.SetOAuth2Client(ctx, id).OAuth2Client(cl).Execute()
+		if resp == nil || resp.StatusCode != http.StatusNotFound {
+			return classify("set client", resp, err)
+		}
+		_, resp, err = c.api.CreateOAuth2Client(ctx).OAuth2Client(cl).Execute()
+		if resp == nil || resp.StatusCode != http.StatusConflict {
+			return classify("create client", resp, err)
+		}
+		// Created meanwhile by a concurrent request: replace it.
+	}
+	return fmt.Errorf("put client: %w: it keeps appearing and disappearing", ErrUnavailable)
 }

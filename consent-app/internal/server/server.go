@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mcp-oauth/consent-app/internal/clientmeta"
 	"github.com/mcp-oauth/consent-app/internal/config"
 	"github.com/mcp-oauth/consent-app/internal/consent"
 	"github.com/mcp-oauth/consent-app/internal/csrf"
@@ -50,16 +51,32 @@ func New(d Deps) http.Handler {
 		Client:            &http.Client{Timeout: 5 * time.Second},
 		Log:               d.Log,
 	}
-	r.GET("/.well-known/oauth-authorization-server", gin.WrapH(meta))
-	r.GET("/.well-known/openid-configuration", gin.WrapH(meta))
+	// The issuer has no path, so the RFC 8414 and OIDC locations clients try
+	// (path insertion and appending alike) are these two.
+	for _, p := range []string{"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"} {
+		r.GET(p, cors, gin.WrapH(meta))
+		r.OPTIONS(p, cors)
+	}
 
-	proxy := edge.NewProxy(hydraPublic, public, d.Log)
+	roots, _ := cfg.ClientMetadataRoots() // checked by Validate
+	proxy := (&edge.Proxy{HydraPublic: hydraPublic, Issuer: public, Log: d.Log, Clients: &clientmeta.Resolver{
+		Fetcher:        &clientmeta.Fetcher{AllowLoopback: cfg.ClientMetadataAllowLoopback, RootCAs: roots},
+		Store:          d.Store,
+		Hydra:          d.Hydra,
+		MCPResourceURL: cfg.MCPResourceURL,
+		Log:            d.Log,
+	}}).Handler()
 	for _, p := range edge.ProxiedPaths {
-		r.Any(p, gin.WrapH(proxy))
+		if p == "/oauth2/auth" { // a browser navigation, not a cross-origin call
+			r.Any(p, gin.WrapH(proxy))
+		} else {
+			r.Any(p, cors, gin.WrapH(proxy))
+		}
 	}
 
 	reg := &register.Handler{Hydra: d.Hydra, MCPResourceURL: cfg.MCPResourceURL, Log: d.Log}
-	r.POST("/oauth2/register", reg.Register)
+	r.POST("/oauth2/register", cors, reg.Register)
+	r.OPTIONS("/oauth2/register", cors)
 
 	lh := &login.Handler{Hydra: d.Hydra, Users: d.Store, CSRF: protector, MCPResourceURL: cfg.MCPResourceURL, Log: d.Log}
 	r.GET("/login", lh.Show)
@@ -84,6 +101,15 @@ func New(d Deps) http.Handler {
 		c.JSON(http.StatusNotFound, gin.H{"error": "not_found", "error_description": "no such endpoint on the auth origin"})
 	})
 	return r
+}
+
+// cors applies edge.CORS to a route; a preflight ends here.
+func cors(c *gin.Context) {
+	next := false
+	edge.CORS(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { next = true })).ServeHTTP(c.Writer, c.Request)
+	if !next {
+		c.Abort()
+	}
 }
 
 // requestLog logs one line per request. The query string is left out: it
