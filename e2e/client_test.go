@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,8 +13,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 	"golang.org/x/oauth2"
-
-	"github.com/mcp-oauth/e2e/browser"
 )
 
 // person signs in and approves like a user in a browser would.
@@ -40,44 +36,19 @@ type connection struct {
 // fetcher returns an AuthorizationCodeFetcher that goes through the real
 // login and consent pages over HTTP: a cookie jar, real form posts and the
 // CSRF tokens the pages hand out.
-func fetcher(p person) auth.AuthorizationCodeFetcher {
+func fetcher(p person) auth.AuthorizationCodeFetcher { return recordingFetcher(p, nil) }
+
+// recordingFetcher is fetcher that also keeps each approval in *seen.
+func recordingFetcher(p person, seen *[]*approval) auth.AuthorizationCodeFetcher {
 	return func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
-		b, err := browser.New(st.IssuerURL)
+		a, err := approve(args.URL, p)
 		if err != nil {
 			return nil, err
 		}
-		page, err := b.Get(args.URL)
-		if err != nil {
-			return nil, err
+		if seen != nil {
+			*seen = append(*seen, a)
 		}
-		form, err := page.Form("password")
-		if err != nil {
-			return nil, err
-		}
-		form.Values.Set("email", p.email)
-		form.Values.Set("password", p.password)
-		if page, err = b.Submit(form, "", ""); err != nil {
-			return nil, err
-		}
-		form, err = page.Form("consent_challenge")
-		if err != nil {
-			return nil, err
-		}
-		action := "allow"
-		if p.deny || !slices.Contains(form.Buttons["action"], "allow") {
-			action = "deny"
-		} else if p.team != "" {
-			if err := form.Choose("team_id", p.team); err != nil {
-				return nil, err
-			}
-		}
-		if page, err = b.Submit(form, "action", action); err != nil {
-			return nil, err
-		}
-		if page.LeftOrigin == nil {
-			return nil, fmt.Errorf("consent did not redirect to the client: HTTP %d %.300s", page.Status, page.Body)
-		}
-		q := page.LeftOrigin.Query()
+		q := a.redirect.Query()
 		if e := q.Get("error"); e != "" {
 			return nil, &authorizationError{Code: e, Description: q.Get("error_description")}
 		}
