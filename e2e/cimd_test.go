@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/mcp-oauth/e2e/browser"
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"golang.org/x/oauth2"
@@ -108,9 +109,7 @@ func TestClientMetadataDocumentRefused(t *testing.T) {
 	const redirect = "http://127.0.0.1:53682/callback"
 	clientID := clientDocs.publish(t, "honest", redirect)
 	impostor := strings.Replace(clientID, ".json", "-impostor.json", 1)
-	clientDocs.mu.Lock()
-	clientDocs.docs[strings.TrimPrefix(impostor, clientDocs.srv.URL)] = clientDocs.docs[strings.TrimPrefix(clientID, clientDocs.srv.URL)]
-	clientDocs.mu.Unlock()
+	clientDocs.put(t, impostor, "max-age=300", map[string]any{"client_id": clientID, "redirect_uris": []string{redirect}})
 
 	for name, tc := range map[string]struct{ clientID, redirect, want string }{
 		"client_id of another document": {impostor, redirect, "must be the document"},
@@ -143,5 +142,43 @@ func queryRow(t *testing.T, sql string, args []any, dest ...any) {
 	defer conn.Close(t.Context())
 	if err := conn.QueryRow(t.Context(), sql, args...).Scan(dest...); err != nil {
 		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// TestClientMetadataDocumentUpdated: a document that may not be cached is
+// fetched again on the next authorization, and its changes reach the Hydra
+// client (an update through the admin API, under the same derived id).
+func TestClientMetadataDocumentUpdated(t *testing.T) {
+	const redirect = "http://127.0.0.1:53682/callback"
+	clientID := clientDocs.publish(t, "first name", redirect)
+	doc := map[string]any{"client_id": clientID, "client_name": "first name", "redirect_uris": []string{redirect}}
+	signInPage := func() string {
+		t.Helper()
+		q := url.Values{"client_id": {clientID}, "redirect_uri": {redirect}, "response_type": {"code"}, "scope": {"invoices:read"},
+			"code_challenge": {oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())}, "code_challenge_method": {"S256"}, "state": {"s12345678"}}
+		b, err := browser.New(st.IssuerURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := b.Get(st.IssuerURL + "/oauth2/auth?" + q.Encode())
+		if err != nil || page.Status != http.StatusOK {
+			t.Fatalf("sign-in page: %v (HTTP %d %.300s)", err, page.Status, page.Body)
+		}
+		return page.Body
+	}
+
+	clientDocs.put(t, clientID, "no-store", doc)
+	if !strings.Contains(signInPage(), "first name") {
+		t.Fatal("the sign-in page does not name the client as its document does")
+	}
+	doc["client_name"] = "second name"
+	clientDocs.put(t, clientID, "no-store", doc)
+	if !strings.Contains(signInPage(), "second name") {
+		t.Error("the changed document did not reach the Hydra client")
+	}
+	var name string
+	queryRow(t, `SELECT client_name FROM client_metadata_documents WHERE url = $1`, []any{clientID}, &name)
+	if name != "second name" {
+		t.Errorf("recorded name %q", name)
 	}
 }

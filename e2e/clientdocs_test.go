@@ -18,13 +18,18 @@ import (
 type clientDocServer struct {
 	srv  *httptest.Server
 	mu   sync.Mutex
-	docs map[string][]byte
+	docs map[string]servedDoc // by path
+}
+
+type servedDoc struct {
+	body         []byte
+	cacheControl string
 }
 
 // startClientDocs starts the server and writes its certificate to a PEM
 // file in dir for the consent app to trust.
 func startClientDocs(dir string) (*clientDocServer, string, error) {
-	d := &clientDocServer{docs: map[string][]byte{}}
+	d := &clientDocServer{docs: map[string]servedDoc{}}
 	d.srv = httptest.NewTLSServer(http.HandlerFunc(d.serve))
 	caFile := filepath.Join(dir, "client-docs-ca.pem")
 	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: d.srv.Certificate().Raw})
@@ -44,8 +49,8 @@ func (d *clientDocServer) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "max-age=300")
-	_, _ = w.Write(doc)
+	w.Header().Set("Cache-Control", doc.cacheControl)
+	_, _ = w.Write(doc.body)
 }
 
 // host is the server's host:port, which the consent page must show as the
@@ -53,12 +58,12 @@ func (d *clientDocServer) serve(w http.ResponseWriter, r *http.Request) {
 func (d *clientDocServer) host() string { return strings.TrimPrefix(d.srv.URL, "https://") }
 
 // publish serves a document for a public client with one redirect URI at a
-// path named after the test, and returns its URL: the client_id.
+// path named after the test, cacheable for five minutes, and returns its
+// URL: the client_id.
 func (d *clientDocServer) publish(t *testing.T, name, redirectURI string) string {
 	t.Helper()
-	path := "/clients/" + strings.ReplaceAll(t.Name(), "/", "-") + ".json"
-	clientID := d.srv.URL + path
-	doc, err := json.Marshal(map[string]any{
+	clientID := d.srv.URL + "/clients/" + strings.ReplaceAll(t.Name(), "/", "-") + ".json"
+	d.put(t, clientID, "max-age=300", map[string]any{
 		"client_id":                  clientID,
 		"client_name":                name,
 		"redirect_uris":              []string{redirectURI},
@@ -66,11 +71,17 @@ func (d *clientDocServer) publish(t *testing.T, name, redirectURI string) string
 		"response_types":             []string{"code"},
 		"token_endpoint_auth_method": "none",
 	})
+	return clientID
+}
+
+// put serves doc at docURL, on this server, with the given Cache-Control.
+func (d *clientDocServer) put(t *testing.T, docURL, cacheControl string, doc map[string]any) {
+	t.Helper()
+	body, err := json.Marshal(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	d.mu.Lock()
-	d.docs[path] = doc
+	d.docs[strings.TrimPrefix(docURL, d.srv.URL)] = servedDoc{body: body, cacheControl: cacheControl}
 	d.mu.Unlock()
-	return clientID
 }

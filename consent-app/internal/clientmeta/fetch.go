@@ -37,8 +37,6 @@ type Fetcher struct {
 	Timeout time.Duration
 	// MaxBytes bounds a document; zero = DefaultMaxBytes.
 	MaxBytes int64
-	// Now is the clock for cache lifetimes; nil = time.Now.
-	Now func() time.Time
 
 	once   sync.Once
 	client *http.Client
@@ -167,11 +165,7 @@ func (f *Fetcher) Fetch(ctx context.Context, u *url.URL) (Fetched, error) {
 	if int64(len(body)) > limit {
 		return Fetched{}, errorf("the client metadata document at %s is larger than %d bytes", u, limit)
 	}
-	now := time.Now
-	if f.Now != nil {
-		now = f.Now
-	}
-	return Fetched{Body: body, FreshFor: Freshness(resp.Header, now())}, nil
+	return Fetched{Body: body, FreshFor: Freshness(resp.Header, time.Now())}, nil
 }
 
 func fetchError(u *url.URL, err error) error {

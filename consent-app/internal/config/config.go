@@ -6,10 +6,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/mcp-oauth/consent-app/internal/authorize"
 )
 
 // Config is the consent app's configuration. Every field comes from the
@@ -102,7 +103,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("COOKIE_SECRET is required and must be at least 32 characters"))
 	}
 	if c.ClientMetadataAllowLoopback || c.ClientMetadataCAFile != "" {
-		if u, err := url.Parse(c.PublicURL); err == nil && !isLoopback(u.Hostname()) {
+		if u, err := url.Parse(c.PublicURL); err == nil && !authorize.IsLoopback(u.Hostname()) {
 			errs = append(errs, errors.New("CLIENT_METADATA_ALLOW_LOOPBACK and CLIENT_METADATA_CA_FILE are for development: they need a PUBLIC_URL on localhost, 127.0.0.1 or [::1]"))
 		}
 	}
@@ -135,13 +136,6 @@ func (c Config) ClientMetadataRoots() (*x509.CertPool, error) {
 	return roots, nil
 }
 
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
 
 // SecureCookies reports whether cookies must carry the Secure flag.
 func (c Config) SecureCookies() bool { return strings.HasPrefix(c.PublicURL, "https://") }
