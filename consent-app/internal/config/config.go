@@ -136,7 +136,6 @@ func (c Config) ClientMetadataRoots() (*x509.CertPool, error) {
 	return roots, nil
 }
 
-
 // SecureCookies reports whether cookies must carry the Secure flag.
 func (c Config) SecureCookies() bool { return strings.HasPrefix(c.PublicURL, "https://") }
 
