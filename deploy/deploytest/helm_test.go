@@ -216,8 +216,8 @@ func TestHelmIngress(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		"auth.example.com/":                                   "mcp-consent-app",
-		"mcp.example.com/mcp":                                 "mcp-mcp-server",
+		"auth.example.com/":   "mcp-consent-app",
+		"mcp.example.com/mcp": "mcp-mcp-server",
 		"mcp.example.com/.well-known/oauth-protected-resource": "mcp-mcp-server",
 	}
 	if len(routes) != len(want) {
