@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -34,6 +35,11 @@ type Config struct {
 	// CookieSecret (COOKIE_SECRET, required, at least 32 characters) keys the
 	// CSRF tokens.
 	CookieSecret string
+	// TrustedProxies (TRUSTED_PROXIES, default none) are the IP addresses or
+	// CIDR ranges of reverse proxies in front of the app, comma-separated.
+	// Only their X-Forwarded-For is believed when sign-ins are throttled per
+	// client address; with none, the peer address counts.
+	TrustedProxies []string
 }
 
 // FromEnv reads the configuration; call Validate before using it.
@@ -47,7 +53,18 @@ func FromEnv() Config {
 		DatabaseURL:     os.Getenv("DATABASE_URL"),
 		TokenHookAPIKey: os.Getenv("TOKEN_HOOK_API_KEY"),
 		CookieSecret:    os.Getenv("COOKIE_SECRET"),
+		TrustedProxies:  list(os.Getenv("TRUSTED_PROXIES")),
 	}
+}
+
+func list(s string) []string {
+	var out []string
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func env(name, def string) string {
@@ -85,6 +102,13 @@ func (c Config) Validate() error {
 	}
 	if len(c.CookieSecret) < 32 {
 		errs = append(errs, errors.New("COOKIE_SECRET is required and must be at least 32 characters"))
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is not an IP address or CIDR range", p))
+			}
+		}
 	}
 	return errors.Join(errs...)
 }
