@@ -64,8 +64,10 @@ type Page struct {
 	ClientName string
 	Email      string
 	Remember   bool
-	// Error is the translated message above the form.
-	Error string
+	// Error is the translated message above the form; Invalid marks the
+	// fields as wrong (not so for the throttle, where they may be right).
+	Error   string
+	Invalid bool
 }
 
 // errBadCredentials stands for an unknown address and a wrong password
@@ -151,7 +153,7 @@ func (h *Handler) Submit(c *gin.Context) {
 	switch {
 	case errors.Is(err, errBadCredentials):
 		h.Throttle.Fail(account, address)
-		page.Error = l.T("login.error.credentials")
+		page.Error, page.Invalid = l.T("login.error.credentials"), true
 		h.form(c, l, http.StatusUnauthorized, req, page)
 		return
 	case err != nil:
