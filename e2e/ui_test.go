@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -33,6 +34,18 @@ func (c *chrome) signIn(p person, remember bool) *network.Response {
 		c.do(chromedp.Click(chromedp.ID("remember")))
 	}
 	return c.click("button[type=submit]")
+}
+
+// colorScheme emulates prefers-color-scheme; "" ends the emulation.
+func (c *chrome) colorScheme(scheme string) {
+	c.t.Helper()
+	var features []*emulation.MediaFeature
+	if scheme != "" {
+		features = []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}
+	}
+	if _, err := chromedp.Call(c.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: features}); err != nil {
+		c.t.Fatal(err)
+	}
 }
 
 // chooseTeam clicks the team's label, as a person would.
@@ -174,11 +187,15 @@ func TestBrowserSignInAndConsent(t *testing.T) {
 				t.Errorf("shown scopes %v, writes %v: want reads and writes", shown, writes)
 			}
 			c.screenshot("consent." + tt.lang)
-			if tt.lang == "en" {
-				// The same page on a phone.
+			switch tt.lang {
+			case "en": // the same page on a phone
 				c.do(chromedp.EmulateViewport(390, 700, chromedp.EmulateMobile))
 				c.screenshot("consent-phone.en")
 				c.do(chromedp.ResetViewport())
+			case "de": // and in the dark colour scheme
+				c.colorScheme("dark")
+				c.screenshot("consent-dark.de")
+				c.colorScheme("")
 			}
 
 			// Allow without a team: the browser refuses (the radios are
