@@ -51,7 +51,7 @@ func (f *fakeHydra) RejectLogin(context.Context, string, hydraadmin.Rejection) (
 type fakeUsers map[string]store.User
 
 func (u fakeUsers) UserByEmail(_ context.Context, email string) (store.User, error) {
-	if user, ok := u[AccountKey(email)]; ok {
+	if user, ok := u[accountKey(email)]; ok {
 		return user, nil
 	}
 	return store.User{}, store.ErrNotFound

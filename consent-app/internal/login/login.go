@@ -140,7 +140,7 @@ func (h *Handler) Submit(c *gin.Context) {
 	}
 	email, pw := strings.TrimSpace(c.PostForm("email")), c.PostForm("password")
 	page := Page{Email: email, Remember: c.PostForm("remember") == "true"}
-	account, address := AccountKey(email), AddressKey(c.ClientIP())
+	account, address := accountKey(email), addressKey(c.ClientIP())
 
 	if wait := h.Throttle.Wait(account, address); wait > 0 {
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))

@@ -57,13 +57,13 @@ func (t *Throttle) Fail(account, address string) {
 // good password of their own must not buy a guesser more tries elsewhere.
 func (t *Throttle) Succeed(account string) { t.accounts.Forget(account) }
 
-// AccountKey is the throttle key of an email address: as the store compares
+// accountKey is the throttle key of an email address: as the store compares
 // them, ignoring case and surrounding space.
-func AccountKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+func accountKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
-// AddressKey is the throttle key of a client IP: the address itself, or its
+// addressKey is the throttle key of a client IP: the address itself, or its
 // /64 for IPv6.
-func AddressKey(ip string) string {
+func addressKey(ip string) string {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return ip
