@@ -65,20 +65,31 @@ func (e *authorizationError) Error() string { return e.Code + ": " + e.Descripti
 // session, all through the go-sdk's AuthorizationCodeHandler.
 func connect(t *testing.T, p person) (*connection, error) {
 	t.Helper()
+	// Never listened on: the fetcher reads the redirect itself.
+	c, err := mcpConnect(t.Context(), "e2e "+t.Name(), "http://127.0.0.1:53682/callback", fetcher(p))
+	if err == nil {
+		t.Cleanup(func() { c.session.Close() })
+	}
+	return c, err
+}
+
+// mcpConnect registers a client named clientName with one redirect URI,
+// authorizes it through fetch and opens an MCP session. It does not touch a
+// testing.T, so it may run in a goroutine; the caller closes the session.
+func mcpConnect(ctx context.Context, clientName, redirect string, fetch auth.AuthorizationCodeFetcher) (*connection, error) {
 	c := &connection{}
 	var mu sync.Mutex
-	redirect := "http://127.0.0.1:53682/callback" // never listened on: the fetcher reads the redirect itself
 	handler, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
 		DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{
 			Metadata: &oauthex.ClientRegistrationMetadata{
-				ClientName:              "e2e " + t.Name(),
+				ClientName:              clientName,
 				RedirectURIs:            []string{redirect},
 				GrantTypes:              []string{"authorization_code", "refresh_token"},
 				ResponseTypes:           []string{"code"},
 				TokenEndpointAuthMethod: "none",
 			},
 		},
-		AuthorizationCodeFetcher: fetcher(p),
+		AuthorizationCodeFetcher: fetch,
 		RequestRefreshToken:      true,
 		NewTokenSource: func(ctx context.Context, cfg *oauth2.Config, tok *oauth2.Token) (oauth2.TokenSource, error) {
 			mu.Lock()
@@ -91,11 +102,10 @@ func connect(t *testing.T, p person) (*connection, error) {
 		return nil, err
 	}
 	client := mcp.NewClient(&mcp.Implementation{Name: "e2e", Version: "1.0.0"}, nil)
-	session, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: st.MCPURL, OAuthHandler: handler}, nil)
+	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: st.MCPURL, OAuthHandler: handler}, nil)
 	if err != nil {
 		return nil, err
 	}
-	t.Cleanup(func() { session.Close() })
 	c.session = session
 	return c, nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -47,6 +48,11 @@ type Config struct {
 	// trusted when fetching metadata documents, for a local test server.
 	// Refused unless PUBLIC_URL is on loopback.
 	ClientMetadataCAFile string
+	// TrustedProxies (TRUSTED_PROXIES, default none) are the IP addresses or
+	// CIDR ranges of reverse proxies in front of the app, comma-separated.
+	// Only their X-Forwarded-For is believed when sign-ins are throttled per
+	// client address; with none, the peer address counts.
+	TrustedProxies []string
 }
 
 // FromEnv reads the configuration; call Validate before using it.
@@ -60,10 +66,21 @@ func FromEnv() Config {
 		DatabaseURL:     os.Getenv("DATABASE_URL"),
 		TokenHookAPIKey: os.Getenv("TOKEN_HOOK_API_KEY"),
 		CookieSecret:    os.Getenv("COOKIE_SECRET"),
+		TrustedProxies:  list(os.Getenv("TRUSTED_PROXIES")),
 
 		ClientMetadataAllowLoopback: os.Getenv("CLIENT_METADATA_ALLOW_LOOPBACK") == "true",
 		ClientMetadataCAFile:        os.Getenv("CLIENT_METADATA_CA_FILE"),
 	}
+}
+
+func list(s string) []string {
+	var out []string
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func env(name, def string) string {
@@ -110,6 +127,13 @@ func (c Config) Validate() error {
 	if c.ClientMetadataCAFile != "" {
 		if _, err := c.ClientMetadataRoots(); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is not an IP address or CIDR range", p))
+			}
 		}
 	}
 	return errors.Join(errs...)

@@ -33,6 +33,8 @@ func TestValidate(t *testing.T) {
 			c.ClientMetadataAllowLoopback = true
 		}, []string{"CLIENT_METADATA_ALLOW_LOOPBACK and CLIENT_METADATA_CA_FILE are for development"}},
 		{"missing CA file", func(c *Config) { c.ClientMetadataCAFile = "/nonexistent/ca.pem" }, []string{"CLIENT_METADATA_CA_FILE"}},
+		{"trusted proxies", func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/8", "192.0.2.7", "2001:db8::/32"} }, nil},
+		{"bad trusted proxy", func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/8", "proxy.internal"} }, []string{`TRUSTED_PROXIES: "proxy.internal"`}},
 		{"all problems at once", func(c *Config) {
 			c.DatabaseURL = ""
 			c.CookieSecret = "short"

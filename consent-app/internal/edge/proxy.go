@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcp-oauth/catalog"
 	"github.com/mcp-oauth/consent-app/internal/clientmeta"
+	"github.com/mcp-oauth/consent-app/internal/locale"
 	"github.com/mcp-oauth/consent-app/internal/web"
 )
 
@@ -49,7 +50,9 @@ type Proxy struct {
 	// Clients resolves client_id URLs at the authorization endpoint; nil
 	// refuses them.
 	Clients ClientIDResolver
-	Log     *slog.Logger
+	// Locale translates the pages shown when a request is refused here.
+	Locale *locale.Catalog
+	Log    *slog.Logger
 }
 
 // Handler returns the proxy as an http.Handler.
@@ -92,15 +95,16 @@ type oauthError struct {
 // it itself when it cannot be served. It reports whether to proxy.
 func (p *Proxy) prepareAuthorize(w http.ResponseWriter, r *http.Request) bool {
 	q := r.URL.Query()
+	l := func() *locale.Localizer { return p.Locale.For(w, r, q.Get("ui_locales")) }
 	// Only the query response mode carries the iss parameter we add.
 	if mode := q.Get("response_mode"); mode != "" && mode != "query" {
-		web.Error(w, http.StatusBadRequest, "Could not connect the app",
-			"The app asked for response_mode="+mode+"; this server answers only with response_mode=query. The app's developer needs to change the request.")
+		web.ErrorDetail(w, r, l(), http.StatusBadRequest, "error.flow.title", "edge.response_mode",
+			"response_mode="+mode+" is not supported; use response_mode=query.")
 		return false
 	}
 	if clientID := q.Get("client_id"); clientmeta.IsURL(clientID) {
 		if p.Clients == nil {
-			web.Error(w, http.StatusBadRequest, "Could not connect the app", "This server does not accept client_id URLs.")
+			web.Error(w, r, l(), http.StatusBadRequest, "error.flow.title", "edge.url_client_id")
 			return false
 		}
 		id, err := p.Clients.Resolve(r.Context(), clientID, q.Get("redirect_uri"))
@@ -108,13 +112,12 @@ func (p *Proxy) prepareAuthorize(w http.ResponseWriter, r *http.Request) bool {
 		switch {
 		case errors.As(err, &ce):
 			p.Log.Info("client metadata document refused", "client_id", clientID, "reason", ce.Description)
-			web.Error(w, http.StatusBadRequest, "Could not identify the app",
-				"The app identifies itself by a web address, but what is published there cannot be used: "+ce.Description+". The app's developer needs to fix this.")
+			web.ErrorDetail(w, r, l(), http.StatusBadRequest, "edge.identify.title", "edge.identify.message", ce.Description)
 			return false
 		case err != nil:
 			p.Log.Error("resolve client metadata document", "client_id", clientID, "err", err)
 			w.Header().Set("Retry-After", "5")
-			web.Error(w, http.StatusServiceUnavailable, "Sign-in is unavailable", "Please try again in a moment.")
+			web.Error(w, r, l(), http.StatusServiceUnavailable, "error.unavailable.title", "error.unavailable.message")
 			return false
 		}
 		q.Set("client_id", id)

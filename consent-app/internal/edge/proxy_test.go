@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mcp-oauth/consent-app/internal/clientmeta"
+	"github.com/mcp-oauth/consent-app/internal/locale"
 )
 
 func TestWithIssuer(t *testing.T) {
@@ -78,7 +79,8 @@ func newProxy(t *testing.T, res ClientIDResolver) (http.Handler, *hydraSeen) {
 	t.Cleanup(hydraSrv.Close)
 	hydraURL, _ := url.Parse(hydraSrv.URL)
 	issuer, _ := url.Parse("http://localhost:3000")
-	p := &Proxy{HydraPublic: hydraURL, Issuer: issuer, Clients: res, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	p := &Proxy{HydraPublic: hydraURL, Issuer: issuer, Clients: res, Locale: locale.MustNew(locale.Options{}),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	return CORS(p.Handler()), seen
 }
 
@@ -129,7 +131,7 @@ func TestProxyAuthorizeRefusals(t *testing.T) {
 		{"fragment response mode", "client_id=x&response_mode=fragment", nil, false, 400, "response_mode=query"},
 		{"bad document", "client_id=" + url.QueryEscape(cimdURL), &clientmeta.Error{Description: "the document is odd"}, false, 400, "the document is odd"},
 		{"our outage", "client_id=" + url.QueryEscape(cimdURL), fmt.Errorf("%w: db", clientmeta.ErrUnavailable), false, 503, "try again"},
-		{"no resolver", "client_id=" + url.QueryEscape(cimdURL), nil, true, 400, "does not accept client_id URLs"},
+		{"no resolver", "client_id=" + url.QueryEscape(cimdURL), nil, true, 400, "does not accept apps that identify themselves by a web address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,7 +15,9 @@ import (
 	"github.com/mcp-oauth/consent-app/internal/csrf"
 	"github.com/mcp-oauth/consent-app/internal/edge"
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
+	"github.com/mcp-oauth/consent-app/internal/locale"
 	"github.com/mcp-oauth/consent-app/internal/login"
+	"github.com/mcp-oauth/consent-app/internal/logout"
 	"github.com/mcp-oauth/consent-app/internal/register"
 	"github.com/mcp-oauth/consent-app/internal/store"
 	"github.com/mcp-oauth/consent-app/internal/tokenhook"
@@ -37,8 +39,12 @@ func New(d Deps) http.Handler {
 	hydraPublic, _ := url.Parse(cfg.HydraPublicURL)
 	public, _ := url.Parse(cfg.PublicURL)
 	protector := csrf.New(cfg.CookieSecret, cfg.SecureCookies())
+	languages := locale.MustNew(locale.Options{SecureCookies: cfg.SecureCookies(), Log: d.Log})
 
 	r := gin.New()
+	// Client IPs (for sign-in throttling) come from X-Forwarded-For only
+	// when the peer is a configured proxy; Validate checked the list.
+	_ = r.SetTrustedProxies(cfg.TrustedProxies)
 	r.Use(requestLog(d.Log), recovery(d.Log))
 	r.Use(func(c *gin.Context) { web.SetSecurityHeaders(c.Writer.Header()) })
 
@@ -59,7 +65,7 @@ func New(d Deps) http.Handler {
 	}
 
 	roots, _ := cfg.ClientMetadataRoots() // checked by Validate
-	proxy := (&edge.Proxy{HydraPublic: hydraPublic, Issuer: public, Log: d.Log, Clients: &clientmeta.Resolver{
+	proxy := (&edge.Proxy{HydraPublic: hydraPublic, Issuer: public, Locale: languages, Log: d.Log, Clients: &clientmeta.Resolver{
 		Fetcher:        &clientmeta.Fetcher{AllowLoopback: cfg.ClientMetadataAllowLoopback, RootCAs: roots},
 		Store:          d.Store,
 		Hydra:          d.Hydra,
@@ -78,24 +84,27 @@ func New(d Deps) http.Handler {
 	r.POST("/oauth2/register", cors, reg.Register)
 	r.OPTIONS("/oauth2/register", cors)
 
-	lh := &login.Handler{Hydra: d.Hydra, Users: d.Store, CSRF: protector, MCPResourceURL: cfg.MCPResourceURL, Log: d.Log}
+	lh := &login.Handler{Hydra: d.Hydra, Users: d.Store, CSRF: protector, Locale: languages,
+		Throttle: login.NewThrottle(login.Limits{}), MCPResourceURL: cfg.MCPResourceURL, Log: d.Log}
 	r.GET("/login", lh.Show)
 	r.POST("/login", lh.Submit)
 
-	ch := &consent.Handler{Hydra: d.Hydra, Store: d.Store, CSRF: protector, MCPResourceURL: cfg.MCPResourceURL, Log: d.Log}
+	ch := &consent.Handler{Hydra: d.Hydra, Store: d.Store, CSRF: protector, Locale: languages, MCPResourceURL: cfg.MCPResourceURL, Log: d.Log}
 	r.GET("/consent", ch.Show)
 	r.POST("/consent", ch.Submit)
+
+	oh := &logout.Handler{Hydra: d.Hydra, Users: d.Store, CSRF: protector, Locale: languages, Log: d.Log}
+	r.GET("/logout", oh.Show)
+	r.POST("/logout", oh.Submit)
+	r.GET("/logged-out", oh.Done)
 
 	hook := &tokenhook.Handler{APIKey: cfg.TokenHookAPIKey, Connections: d.Store, Log: d.Log}
 	r.POST("/internal/token-hook", hook.ServeHook)
 
 	// Hydra sends the browser here when a flow fails before reaching the client.
 	r.GET("/error", func(c *gin.Context) {
-		msg := c.Query("error_description")
-		if msg == "" {
-			msg = "The authorization request could not be completed."
-		}
-		web.Error(c.Writer, http.StatusBadRequest, "Could not connect the app", msg)
+		web.ErrorDetail(c.Writer, c.Request, languages.For(c.Writer, c.Request, ""), http.StatusBadRequest,
+			"error.flow.title", "error.flow.message", c.Query("error_description"))
 	})
 	r.NoRoute(func(c *gin.Context) {
 		c.JSON(http.StatusNotFound, gin.H{"error": "not_found", "error_description": "no such endpoint on the auth origin"})
