@@ -1,6 +1,10 @@
 package catalog
 
-import "slices"
+import (
+	"embed"
+	"io/fs"
+	"slices"
+)
 
 // OfflineAccess is the OIDC scope that makes Hydra issue refresh tokens. It is
 // not a catalog scope: clients never need to ask for it (see GrantedScopes).
@@ -14,7 +18,8 @@ const (
 	Write Access = "write"
 )
 
-// Scope is one entry of the catalog.
+// Scope is one entry of the catalog. Its label and description, in every
+// language, are in the message files (see MessageFiles).
 type Scope struct {
 	Name   string
 	Access Access
@@ -23,9 +28,6 @@ type Scope struct {
 	// are obtained by step-up when a tool needs them, so a first consent
 	// never grants more than reading.
 	Baseline bool
-	// Label and Description are the English texts shown on the consent page.
-	Label       string
-	Description string
 	// Tools are the MCP tools this scope unlocks.
 	Tools []string
 }
@@ -35,34 +37,26 @@ var NoScopeTools = []string{"whoami"}
 
 var scopes = []Scope{
 	{
-		Name:        "invoices:read",
-		Access:      Read,
-		Baseline:    true,
-		Label:       "View invoices and estimates",
-		Description: "See the team's invoices, their line items and estimates.",
-		Tools:       []string{"list_invoices", "get_invoice", "list_estimates"},
+		Name:     "invoices:read",
+		Access:   Read,
+		Baseline: true,
+		Tools:    []string{"list_invoices", "get_invoice", "list_estimates"},
 	},
 	{
-		Name:        "invoices:write",
-		Access:      Write,
-		Label:       "Create and send invoices and estimates",
-		Description: "Create new invoices and estimates in the team's name.",
-		Tools:       []string{"create_invoice"},
+		Name:   "invoices:write",
+		Access: Write,
+		Tools:  []string{"create_invoice"},
 	},
 	{
-		Name:        "accounting:read",
-		Access:      Read,
-		Baseline:    true,
-		Label:       "View transactions and balances",
-		Description: "See the team's bank transactions and account balances.",
-		Tools:       []string{"list_transactions"},
+		Name:     "accounting:read",
+		Access:   Read,
+		Baseline: true,
+		Tools:    []string{"list_transactions"},
 	},
 	{
-		Name:        "accounting:write",
-		Access:      Write,
-		Label:       "Create and modify transactions",
-		Description: "Record new transactions in the team's books.",
-		Tools:       []string{"create_transaction"},
+		Name:   "accounting:write",
+		Access: Write,
+		Tools:  []string{"create_transaction"},
 	},
 }
 
@@ -135,3 +129,23 @@ func Known(requested []string) []string {
 func ClientScopes() []string {
 	return append(Names(), OfflineAccess)
 }
+
+//go:embed messages/*.json
+var messages embed.FS
+
+// MessageFiles holds the scope texts as go-i18n message files, one per
+// language, named scopes.<language>.json. Each catalog scope has a one-line
+// label (LabelID) and a one-sentence description (DescriptionID) in every
+// file. The consent app loads them into its translation bundle.
+func MessageFiles() fs.FS {
+	sub, _ := fs.Sub(messages, "messages")
+	return sub
+}
+
+// LabelID is the message id of the scope's label: what the app may do, in a
+// few words.
+func LabelID(scope string) string { return "scope." + scope + ".label" }
+
+// DescriptionID is the message id of the scope's description: one sentence
+// on what the label means for the team's data.
+func DescriptionID(scope string) string { return "scope." + scope + ".description" }

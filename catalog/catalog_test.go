@@ -1,7 +1,11 @@
 package catalog
 
 import (
+	"encoding/json"
+	"io/fs"
+	"path"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -50,9 +54,6 @@ func TestScopeForTool(t *testing.T) {
 func TestEveryToolHasExactlyOneScope(t *testing.T) {
 	seen := map[string]string{}
 	for _, s := range All() {
-		if s.Label == "" || s.Description == "" {
-			t.Errorf("scope %s lacks a label or description", s.Name)
-		}
 		if s.Access != Read && s.Access != Write {
 			t.Errorf("scope %s has access %q", s.Name, s.Access)
 		}
@@ -87,5 +88,51 @@ func TestBaselineIsReadOnly(t *testing.T) {
 		if !ok || s.Access != Read {
 			t.Errorf("baseline scope %s: in catalog %v, access %q; a first consent must not grant writes", name, ok, s.Access)
 		}
+	}
+}
+
+// TestEveryScopeIsTranslated: every message file has a label and a
+// description for every catalog scope, and nothing else, so no language can
+// miss a key the others have, and at least English, German and French exist.
+func TestEveryScopeIsTranslated(t *testing.T) {
+	want := map[string]bool{}
+	for _, s := range All() {
+		want[LabelID(s.Name)] = true
+		want[DescriptionID(s.Name)] = true
+	}
+	files, err := fs.Glob(MessageFiles(), "*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var langs []string
+	for _, name := range files {
+		lang := strings.TrimSuffix(strings.TrimPrefix(path.Base(name), "scopes."), ".json")
+		langs = append(langs, lang)
+		raw, err := fs.ReadFile(MessageFiles(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msgs map[string]string
+		if err := json.Unmarshal(raw, &msgs); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for id := range want {
+			if strings.TrimSpace(msgs[id]) == "" {
+				t.Errorf("%s: no text for %s", name, id)
+			}
+		}
+		for id := range msgs {
+			if !want[id] {
+				t.Errorf("%s: %s is not a label or description of a catalog scope", name, id)
+			}
+		}
+	}
+	for _, lang := range []string{"en", "de", "fr"} {
+		if !slices.Contains(langs, lang) {
+			t.Errorf("no scope texts in %q (have %v)", lang, langs)
+		}
+	}
+	if len(want) != 2*len(All()) {
+		t.Errorf("message ids of different scopes collide: %v", want)
 	}
 }

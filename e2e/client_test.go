@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,8 +13,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 	"golang.org/x/oauth2"
-
-	"github.com/mcp-oauth/e2e/browser"
 )
 
 // person signs in and approves like a user in a browser would.
@@ -26,8 +22,6 @@ type person struct {
 	team string
 	// deny presses Deny instead of Allow.
 	deny bool
-	// onConsent, if set, sees each consent page before it is answered.
-	onConsent func(body string)
 }
 
 // connection is one MCP client connected through the full OAuth flow.
@@ -42,47 +36,19 @@ type connection struct {
 // fetcher returns an AuthorizationCodeFetcher that goes through the real
 // login and consent pages over HTTP: a cookie jar, real form posts and the
 // CSRF tokens the pages hand out.
-func fetcher(p person) auth.AuthorizationCodeFetcher {
+func fetcher(p person) auth.AuthorizationCodeFetcher { return recordingFetcher(p, nil) }
+
+// recordingFetcher is fetcher that also keeps each approval in *seen.
+func recordingFetcher(p person, seen *[]*approval) auth.AuthorizationCodeFetcher {
 	return func(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
-		b, err := browser.New(st.IssuerURL)
+		a, err := approve(args.URL, p)
 		if err != nil {
 			return nil, err
 		}
-		page, err := b.Get(args.URL)
-		if err != nil {
-			return nil, err
+		if seen != nil {
+			*seen = append(*seen, a)
 		}
-		form, err := page.Form("password")
-		if err != nil {
-			return nil, err
-		}
-		form.Values.Set("email", p.email)
-		form.Values.Set("password", p.password)
-		if page, err = b.Submit(form, "", ""); err != nil {
-			return nil, err
-		}
-		form, err = page.Form("consent_challenge")
-		if err != nil {
-			return nil, err
-		}
-		if p.onConsent != nil {
-			p.onConsent(page.Body)
-		}
-		action := "allow"
-		if p.deny || !slices.Contains(form.Buttons["action"], "allow") {
-			action = "deny"
-		} else if p.team != "" {
-			if err := form.Choose("team_id", p.team); err != nil {
-				return nil, err
-			}
-		}
-		if page, err = b.Submit(form, "action", action); err != nil {
-			return nil, err
-		}
-		if page.LeftOrigin == nil {
-			return nil, fmt.Errorf("consent did not redirect to the client: HTTP %d %.300s", page.Status, page.Body)
-		}
-		q := page.LeftOrigin.Query()
+		q := a.redirect.Query()
 		if e := q.Get("error"); e != "" {
 			return nil, &authorizationError{Code: e, Description: q.Get("error_description")}
 		}
@@ -99,10 +65,10 @@ func (e *authorizationError) Error() string { return e.Code + ": " + e.Descripti
 // session, all through the go-sdk's AuthorizationCodeHandler.
 func connect(t *testing.T, p person) (*connection, error) {
 	t.Helper()
-	return connectWith(t, p, connectOptions{})
+	return connectWith(t, fetcher(p), connectOptions{})
 }
 
-// connectOptions vary connectWith; the zero value is connect's client.
+// connectOptions vary a connection; the zero value is connect's client.
 type connectOptions struct {
 	// scopeFilter is the handler's ScopeFilter: it changes the scopes the
 	// client asks for from those the server suggested.
@@ -111,22 +77,41 @@ type connectOptions struct {
 	httpClient *http.Client
 }
 
-func connectWith(t *testing.T, p person, opts connectOptions) (*connection, error) {
+// askFor is a ScopeFilter that asks for scopes whatever the server
+// suggested. The MCP server suggests its read baseline; with
+// askFor(catalog.Names()...) a client gets every scope at once.
+func askFor(scopes ...string) func([]string) []string {
+	return func([]string) []string { return scopes }
+}
+
+// connectWith is connect with another fetcher and options.
+func connectWith(t *testing.T, fetch auth.AuthorizationCodeFetcher, opts connectOptions) (*connection, error) {
 	t.Helper()
+	// Never listened on: the fetcher reads the redirect itself.
+	c, err := mcpConnect(t.Context(), "e2e "+t.Name(), "http://127.0.0.1:53682/callback", fetch, opts)
+	if err == nil {
+		t.Cleanup(func() { c.session.Close() })
+	}
+	return c, err
+}
+
+// mcpConnect registers a client named clientName with one redirect URI,
+// authorizes it through fetch and opens an MCP session. It does not touch a
+// testing.T, so it may run in a goroutine; the caller closes the session.
+func mcpConnect(ctx context.Context, clientName, redirect string, fetch auth.AuthorizationCodeFetcher, opts connectOptions) (*connection, error) {
 	c := &connection{}
 	var mu sync.Mutex
-	redirect := "http://127.0.0.1:53682/callback" // never listened on: the fetcher reads the redirect itself
 	handler, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
 		DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{
 			Metadata: &oauthex.ClientRegistrationMetadata{
-				ClientName:              "e2e " + t.Name(),
+				ClientName:              clientName,
 				RedirectURIs:            []string{redirect},
 				GrantTypes:              []string{"authorization_code", "refresh_token"},
 				ResponseTypes:           []string{"code"},
 				TokenEndpointAuthMethod: "none",
 			},
 		},
-		AuthorizationCodeFetcher: fetcher(p),
+		AuthorizationCodeFetcher: fetch,
 		ScopeFilter:              opts.scopeFilter,
 		RequestRefreshToken:      true,
 		NewTokenSource: func(ctx context.Context, cfg *oauth2.Config, tok *oauth2.Token) (oauth2.TokenSource, error) {
@@ -140,11 +125,10 @@ func connectWith(t *testing.T, p person, opts connectOptions) (*connection, erro
 		return nil, err
 	}
 	client := mcp.NewClient(&mcp.Implementation{Name: "e2e", Version: "1.0.0"}, nil)
-	session, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: st.MCPURL, OAuthHandler: handler, HTTPClient: opts.httpClient}, nil)
+	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: st.MCPURL, OAuthHandler: handler, HTTPClient: opts.httpClient}, nil)
 	if err != nil {
 		return nil, err
 	}
-	t.Cleanup(func() { session.Close() })
 	c.session = session
 	return c, nil
 }

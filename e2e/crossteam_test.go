@@ -5,15 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcp-oauth/catalog"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
-
-// allScopes is the whole catalog (the e2e module does not import it).
-var allScopes = []string{"invoices:read", "invoices:write", "accounting:read", "accounting:write"}
-
-func askFor(scopes ...string) func([]string) []string {
-	return func([]string) []string { return scopes }
-}
 
 // teamView is what one connection sees of its own team.
 type teamView struct {
@@ -107,7 +101,7 @@ func TestCrossTeamMatrix(t *testing.T) {
 // view connects p with every scope and collects the team's ids.
 func view(t *testing.T, name, prefix string, p person) *teamView {
 	t.Helper()
-	c, err := connectWith(t, p, connectOptions{scopeFilter: askFor(allScopes...)})
+	c, err := connectWith(t, fetcher(p), connectOptions{scopeFilter: askFor(catalog.Names()...)})
 	if err != nil {
 		t.Fatalf("connect %s: %v", name, err)
 	}

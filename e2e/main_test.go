@@ -17,6 +17,9 @@ import (
 // st is the stack shared by every test in this package.
 var st *stack.Stack
 
+// clientDocs serves the tests' Client ID Metadata Documents.
+var clientDocs *clientDocServer
+
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
@@ -29,11 +32,19 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
 	}
+	var caFile string
+	clientDocs, caFile, err = startClientDocs(logDir)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: client metadata document server: %v\n", err)
+		return 1
+	}
+	defer clientDocs.srv.Close()
 	st, err = stack.Start(ctx, stack.Options{
-		DatabaseURL: os.Getenv("DATABASE_URL"),
-		SeedDemo:    true,
-		LogDir:      logDir,
-		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		ClientMetadataCAFile: caFile,
+		DatabaseURL:          os.Getenv("DATABASE_URL"),
+		SeedDemo:             true,
+		LogDir:               logDir,
+		Logger:               slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: start the stack: %v\n(logs in %s)\n", err, logDir)

@@ -55,11 +55,9 @@ func onlyScopes(allowed ...string) func([]string) []string {
 // through login and consent again, where the user sees and approves the
 // added scope; the retried call succeeds.
 func TestStepUp(t *testing.T) {
-	var consentPages []string
-	p := as(alice, "Acme Corp")
-	p.onConsent = func(body string) { consentPages = append(consentPages, body) }
+	var approvals []*approval
 	wire := &wireLog{}
-	c, err := connectWith(t, p, connectOptions{
+	c, err := connectWith(t, recordingFetcher(as(alice, "Acme Corp"), &approvals), connectOptions{
 		// The server suggests the baseline (invoices:read accounting:read);
 		// this client takes invoices:read only, and later what a challenge
 		// asks for among the invoice scopes.
@@ -102,10 +100,10 @@ func TestStepUp(t *testing.T) {
 	// The user saw the consent page twice, the second time with the added
 	// scope's label.
 	const writeLabel = "Create and send invoices and estimates"
-	if len(consentPages) != 2 || strings.Contains(consentPages[0], writeLabel) || !strings.Contains(consentPages[1], writeLabel) {
+	if len(approvals) != 2 || strings.Contains(approvals[0].consentPage, writeLabel) || !strings.Contains(approvals[1].consentPage, writeLabel) {
 		t.Errorf("%d consent pages; the write label on the first: %v, on the last: %v",
-			len(consentPages), len(consentPages) > 0 && strings.Contains(consentPages[0], writeLabel),
-			len(consentPages) > 1 && strings.Contains(consentPages[len(consentPages)-1], writeLabel))
+			len(approvals), len(approvals) > 0 && strings.Contains(approvals[0].consentPage, writeLabel),
+			len(approvals) > 1 && strings.Contains(approvals[len(approvals)-1].consentPage, writeLabel))
 	}
 
 	// The new grant keeps what was granted before (the client asks for the

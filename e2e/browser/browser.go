@@ -131,6 +131,10 @@ func (p *Page) Form(field string) (*Form, error) {
 					case name == "":
 					case typ == "submit":
 						f.Buttons.Add(name, attr(n, "value"))
+					case typ == "checkbox":
+						if hasAttr(n, "checked") {
+							f.Values.Add(name, attr(n, "value"))
+						}
 					case typ == "radio":
 						f.radios[name] = append(f.radios[name], Option{Value: attr(n, "value"), Label: strings.TrimSpace(text(n.Parent))})
 						if hasAttr(n, "checked") {

@@ -69,6 +69,7 @@ func hydraEnv(e endpoints, dsn string, s Secrets) []string {
 		"URLS_CONSENT="+issuer+"/consent",
 		"URLS_LOGOUT="+issuer+"/logout",
 		"URLS_ERROR="+issuer+"/error",
+		"URLS_POST_LOGOUT_REDIRECT="+issuer+"/logged-out",
 		"WEBFINGER_OIDC_DISCOVERY_CLIENT_REGISTRATION_URL="+issuer+"/oauth2/register",
 		"SECRETS_SYSTEM="+s.System,
 		"SERVE_PUBLIC_HOST=127.0.0.1",

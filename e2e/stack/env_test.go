@@ -47,6 +47,7 @@ func TestChildEnvironments(t *testing.T) {
 				"URLS_CONSENT":                        "http://localhost:3000/consent",
 				"URLS_LOGOUT":                         "http://localhost:3000/logout",
 				"URLS_ERROR":                          "http://localhost:3000/error",
+				"URLS_POST_LOGOUT_REDIRECT":           "http://localhost:3000/logged-out",
 				"SECRETS_SYSTEM":                      "system-secret",
 				"SERVE_PUBLIC_HOST":                   "127.0.0.1",
 				"SERVE_PUBLIC_PORT":                   "4444",

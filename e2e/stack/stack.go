@@ -54,6 +54,11 @@ type Options struct {
 	LogDir string
 	// SeedDemo loads the demo users, teams and invoices (DESIGN.md "Demo data").
 	SeedDemo bool
+	// ClientMetadataCAFile, when set, puts the consent app in client
+	// metadata development mode: it accepts client_id URLs on loopback hosts
+	// and trusts the CAs in this PEM file when fetching their documents, so
+	// a test can serve Client ID Metadata Documents from a local TLS server.
+	ClientMetadataCAFile string
 	// SecretsFile keeps the secrets between runs (created on first use,
 	// mode 0600); "" = random secrets for this start only. Kept databases
 	// need it: Hydra cannot decrypt its keys under a new SECRETS_SYSTEM.
@@ -131,6 +136,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 
 	envHydra := hydraEnv(ep, s.HydraDatabaseURL, s.Secrets)
 	envApp := consentAppEnv(ep, s.AppDatabaseURL, s.Secrets)
+	if s.opts.ClientMetadataCAFile != "" {
+		envApp = append(envApp, "CLIENT_METADATA_ALLOW_LOOPBACK=true", "CLIENT_METADATA_CA_FILE="+s.opts.ClientMetadataCAFile)
+	}
 	envMCP := mcpServerEnv(ep, s.AppDatabaseURL)
 	err = parallel(
 		func() error {

@@ -21,6 +21,9 @@ type Request struct {
 	RedirectURI string
 	// CodeChallengeMethod is "" when no code_challenge was sent.
 	CodeChallengeMethod string
+	// UILocales is the OpenID Connect ui_locales parameter: the languages
+	// the client would like the pages in, space-separated.
+	UILocales string
 }
 
 // Parse reads the authorization request from Hydra's request_url.
@@ -30,7 +33,7 @@ func Parse(requestURL string) (Request, error) {
 		return Request{}, err
 	}
 	q := u.Query()
-	r := Request{Resource: q.Get("resource"), RedirectURI: q.Get("redirect_uri")}
+	r := Request{Resource: q.Get("resource"), RedirectURI: q.Get("redirect_uri"), UILocales: q.Get("ui_locales")}
 	if q.Get("code_challenge") != "" {
 		r.CodeChallengeMethod = q.Get("code_challenge_method")
 		if r.CodeChallengeMethod == "" {
@@ -55,17 +58,21 @@ func Check(r Request, mcpURL string) *hydraadmin.Rejection {
 	return nil
 }
 
-// RedirectHost returns the host the client's redirect goes to and whether it
-// is a program on the user's own computer (a loopback address).
-func (r Request) RedirectHost() (host string, loopback bool) {
+// RedirectHost returns where the client's redirect goes, as shown to the
+// user, and whether that is a program on the user's own computer: a loopback
+// address (shown without its port, which tells a person nothing) or a
+// private-use scheme such as cursor:, which any local app may claim.
+func (r Request) RedirectHost() (host string, local bool) {
 	u, err := url.Parse(r.RedirectURI)
-	if err != nil || u.Host == "" {
-		if err == nil && u.Scheme != "" {
-			return u.Scheme + ":", true // private-use scheme: a native app on this computer
-		}
+	switch {
+	case err != nil || u.Scheme == "":
 		return "", false
+	case u.Scheme != "http" && u.Scheme != "https":
+		return u.Scheme + ":", true
+	case IsLoopback(u.Hostname()):
+		return u.Hostname(), true
 	}
-	return u.Host, IsLoopback(u.Hostname())
+	return u.Host, false
 }
 
 // IsLoopback reports whether host names this computer.

@@ -37,17 +37,26 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+func TestParseUILocales(t *testing.T) {
+	r, err := Parse("http://localhost:3000/oauth2/auth?client_id=c&ui_locales=de-CH+fr")
+	if err != nil || r.UILocales != "de-CH fr" {
+		t.Errorf("Parse() = %+v, %v; want ui_locales \"de-CH fr\"", r, err)
+	}
+}
+
 func TestRedirectHost(t *testing.T) {
 	tests := []struct {
 		uri      string
 		host     string
 		loopback bool
 	}{
-		{"http://127.0.0.1:33418/callback", "127.0.0.1:33418", true},
-		{"http://localhost:6274/oauth/callback", "localhost:6274", true},
-		{"http://[::1]:80/cb", "[::1]:80", true},
+		{"http://127.0.0.1:33418/callback", "127.0.0.1", true},
+		{"http://localhost:6274/oauth/callback", "localhost", true},
+		{"http://[::1]:80/cb", "::1", true},
 		{"https://claude.ai/api/mcp/auth_callback", "claude.ai", false},
-		{"cursor://anysphere.cursor-retrieval/oauth/callback", "anysphere.cursor-retrieval", false},
+		{"https://app.example:8443/cb", "app.example:8443", false},
+		{"cursor://anysphere.cursor-retrieval/oauth/callback", "cursor:", true},
+		{"com.example.app:/oauth", "com.example.app:", true},
 		{"", "", false},
 	}
 	for _, tt := range tests {

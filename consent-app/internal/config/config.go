@@ -3,11 +3,15 @@
 package config
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/mcp-oauth/consent-app/internal/authorize"
 )
 
 // Config is the consent app's configuration. Every field comes from the
@@ -34,6 +38,21 @@ type Config struct {
 	// CookieSecret (COOKIE_SECRET, required, at least 32 characters) keys the
 	// CSRF tokens.
 	CookieSecret string
+	// ClientMetadataAllowLoopback (CLIENT_METADATA_ALLOW_LOOPBACK=true,
+	// default false; development only) accepts client_id URLs on loopback
+	// hosts, so that a client on this computer can serve its own Client ID
+	// Metadata Document. Refused unless PUBLIC_URL is itself on loopback.
+	ClientMetadataAllowLoopback bool
+	// ClientMetadataCAFile (CLIENT_METADATA_CA_FILE, default none;
+	// development only) is a PEM file of extra certificate authorities
+	// trusted when fetching metadata documents, for a local test server.
+	// Refused unless PUBLIC_URL is on loopback.
+	ClientMetadataCAFile string
+	// TrustedProxies (TRUSTED_PROXIES, default none) are the IP addresses or
+	// CIDR ranges of reverse proxies in front of the app, comma-separated.
+	// Only their X-Forwarded-For is believed when sign-ins are throttled per
+	// client address; with none, the peer address counts.
+	TrustedProxies []string
 }
 
 // FromEnv reads the configuration; call Validate before using it.
@@ -47,7 +66,21 @@ func FromEnv() Config {
 		DatabaseURL:     os.Getenv("DATABASE_URL"),
 		TokenHookAPIKey: os.Getenv("TOKEN_HOOK_API_KEY"),
 		CookieSecret:    os.Getenv("COOKIE_SECRET"),
+		TrustedProxies:  list(os.Getenv("TRUSTED_PROXIES")),
+
+		ClientMetadataAllowLoopback: os.Getenv("CLIENT_METADATA_ALLOW_LOOPBACK") == "true",
+		ClientMetadataCAFile:        os.Getenv("CLIENT_METADATA_CA_FILE"),
 	}
+}
+
+func list(s string) []string {
+	var out []string
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func env(name, def string) string {
@@ -86,7 +119,45 @@ func (c Config) Validate() error {
 	if len(c.CookieSecret) < 32 {
 		errs = append(errs, errors.New("COOKIE_SECRET is required and must be at least 32 characters"))
 	}
+	if c.ClientMetadataAllowLoopback || c.ClientMetadataCAFile != "" {
+		if u, err := url.Parse(c.PublicURL); err == nil && !authorize.IsLoopback(u.Hostname()) {
+			errs = append(errs, errors.New("CLIENT_METADATA_ALLOW_LOOPBACK and CLIENT_METADATA_CA_FILE are for development: they need a PUBLIC_URL on localhost, 127.0.0.1 or [::1]"))
+		}
+	}
+	if c.ClientMetadataCAFile != "" {
+		if _, err := c.ClientMetadataRoots(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is not an IP address or CIDR range", p))
+			}
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// ClientMetadataRoots returns the certificate authorities that verify
+// metadata document servers: nil (the system's) unless ClientMetadataCAFile
+// adds some.
+func (c Config) ClientMetadataRoots() (*x509.CertPool, error) {
+	if c.ClientMetadataCAFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(c.ClientMetadataCAFile)
+	if err != nil {
+		return nil, fmt.Errorf("CLIENT_METADATA_CA_FILE: %w", err)
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	if !roots.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("CLIENT_METADATA_CA_FILE %s holds no PEM certificate", c.ClientMetadataCAFile)
+	}
+	return roots, nil
 }
 
 // SecureCookies reports whether cookies must carry the Secure flag.

@@ -27,6 +27,14 @@ func TestValidate(t *testing.T) {
 		{"valid", func(*Config) {}, nil},
 		{"issuer with trailing slash", func(c *Config) { c.PublicURL = "http://localhost:3000/" }, []string{"PUBLIC_URL must be an origin"}},
 		{"resource with fragment", func(c *Config) { c.MCPResourceURL = "http://localhost:8080/mcp#x" }, []string{"MCP_RESOURCE_URL must not have"}},
+		{"development loopback on a loopback issuer", func(c *Config) { c.ClientMetadataAllowLoopback = true }, nil},
+		{"development loopback on a public issuer", func(c *Config) {
+			c.PublicURL = "https://auth.example.com"
+			c.ClientMetadataAllowLoopback = true
+		}, []string{"CLIENT_METADATA_ALLOW_LOOPBACK and CLIENT_METADATA_CA_FILE are for development"}},
+		{"missing CA file", func(c *Config) { c.ClientMetadataCAFile = "/nonexistent/ca.pem" }, []string{"CLIENT_METADATA_CA_FILE"}},
+		{"trusted proxies", func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/8", "192.0.2.7", "2001:db8::/32"} }, nil},
+		{"bad trusted proxy", func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/8", "proxy.internal"} }, []string{`TRUSTED_PROXIES: "proxy.internal"`}},
 		{"all problems at once", func(c *Config) {
 			c.DatabaseURL = ""
 			c.CookieSecret = "short"

@@ -8,15 +8,20 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 	hydra "github.com/ory/hydra-client-go/v2"
 
 	"github.com/mcp-oauth/catalog"
 	"github.com/mcp-oauth/consent-app/internal/authorize"
+	"github.com/mcp-oauth/consent-app/internal/clientmeta"
 	"github.com/mcp-oauth/consent-app/internal/csrf"
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
+	"github.com/mcp-oauth/consent-app/internal/locale"
 	"github.com/mcp-oauth/consent-app/internal/login"
 	"github.com/mcp-oauth/consent-app/internal/store"
 	"github.com/mcp-oauth/consent-app/internal/web"
@@ -30,27 +35,68 @@ type Store interface {
 	DeleteConnection(ctx context.Context, id string) error
 }
 
+// Hydra is the part of Hydra's admin API the consent step uses.
+type Hydra interface {
+	ConsentRequest(ctx context.Context, challenge string) (*hydra.OAuth2ConsentRequest, error)
+	AcceptConsent(ctx context.Context, challenge string, g hydraadmin.ConsentGrant) (string, error)
+	RejectConsent(ctx context.Context, challenge string, r hydraadmin.Rejection) (string, error)
+}
+
 // Handler serves GET and POST /consent.
 type Handler struct {
-	Hydra          hydraadmin.Admin
+	Hydra          Hydra
 	Store          Store
 	CSRF           *csrf.Protector
+	Locale         *locale.Catalog
 	MCPResourceURL string
 	Log            *slog.Logger
 }
 
 // Page is the data of consent.html.
 type Page struct {
-	Challenge        string
-	CSRFToken        string
-	ClientName       string
+	Challenge     string
+	CSRFToken     string
+	ClientName    string
+	ClientInitial string
+	// VerifiedHost is the host of the client's metadata document, which
+	// vouches for it; "" for a self-registered client.
+	VerifiedHost string
+	// Verified hides the "unverified" badge (see Verified).
+	Verified         bool
 	UserEmail        string
 	RedirectHost     string
 	RedirectLoopback bool
 	Teams            []store.Team
-	OnlyTeam         bool
-	Scopes           []catalog.Scope
-	Error            string
+	// OnlyTeam preselects the team when there is just one; with several,
+	// the person must pick.
+	OnlyTeam bool
+	// Read and Write are the requested catalog scopes, apart so that what
+	// can change data stands out. Scopes outside the catalog are not shown.
+	Read, Write []ScopeText
+	// Error is the translated message above the form.
+	Error string
+}
+
+// ScopeText is a scope as the page shows it, in the page's language.
+type ScopeText struct {
+	Name, Label, Description string
+}
+
+// VerifiedMetadataKey is the Hydra client metadata member an operator sets
+// to true for a client whose identity they checked (see Verified).
+const VerifiedMetadataKey = "verified"
+
+// Verified reports whether the page may present the client's name without
+// the "unverified" badge: only when an operator marked the client verified
+// or its Client ID Metadata Document vouches for it, and never when its
+// redirect goes to a program on this computer, which any local program
+// could be. Self-registered clients are never verified.
+func Verified(c *hydra.OAuth2Client, local bool) bool {
+	if c == nil || local {
+		return false
+	}
+	m, ok := c.GetMetadata().(map[string]any)
+	return ok && m[VerifiedMetadataKey] == true || clientmeta.VerifiedHost(c) != ""
 }
 
 // Plan is what an approval grants.
@@ -65,12 +111,13 @@ type Plan struct {
 	Audience    []string
 }
 
-// ErrNoTeamChosen is shown when the posted team is missing or not the user's.
-const ErrNoTeamChosen = "Choose one of your teams to connect."
+// ErrNoTeamChosen is the message id shown when the posted team is missing
+// or not the user's.
+const ErrNoTeamChosen = "consent.error.no_team"
 
 // Decide is the pure decision for an approval: which team, which scopes,
-// which audience; or the rejection to send back to the client; or a message
-// for the user when the chosen team is not one of theirs.
+// which audience; or the rejection to send back to the client; or the id of
+// a message for the user when the chosen team is not one of theirs.
 func Decide(req *hydra.OAuth2ConsentRequest, teamID string, teams []store.Team, mcpURL string) (Plan, *hydraadmin.Rejection, string) {
 	ar, err := authorize.Parse(req.GetRequestUrl())
 	if err != nil {
@@ -94,46 +141,46 @@ func Decide(req *hydra.OAuth2ConsentRequest, teamID string, teams []store.Team, 
 // Show handles GET /consent?consent_challenge=….
 func (h *Handler) Show(c *gin.Context) {
 	challenge := c.Query("consent_challenge")
-	req, ok := h.consentRequest(c, challenge)
+	req, l, ok := h.consentRequest(c, challenge)
 	if !ok {
 		return
 	}
 	if ar, err := authorize.Parse(req.GetRequestUrl()); err == nil {
 		if rej := authorize.Check(ar, h.MCPResourceURL); rej != nil {
-			h.reject(c, challenge, *rej)
+			h.reject(c, l, challenge, *rej)
 			return
 		}
 	}
-	h.page(c, http.StatusOK, req, "")
+	h.page(c, l, http.StatusOK, req, "")
 }
 
 // Submit handles POST /consent.
 func (h *Handler) Submit(c *gin.Context) {
 	challenge := c.PostForm("consent_challenge")
 	if err := h.CSRF.Verify(c.Request, "consent:"+challenge); err != nil {
-		web.Error(c.Writer, http.StatusForbidden, "Security check failed", err.Error())
+		web.Error(c.Writer, c.Request, h.Locale.For(c.Writer, c.Request, ""), http.StatusForbidden, "error.csrf.title", "error.csrf.message")
 		return
 	}
-	req, ok := h.consentRequest(c, challenge)
+	req, l, ok := h.consentRequest(c, challenge)
 	if !ok {
 		return
 	}
 	if c.PostForm("action") != "allow" {
-		h.reject(c, challenge, hydraadmin.Rejection{Error: "access_denied", Description: "The user denied the request."})
+		h.reject(c, l, challenge, hydraadmin.Rejection{Error: "access_denied", Description: "The user denied the request."})
 		return
 	}
 	teams, err := h.Store.TeamsOfUser(c, req.GetSubject())
 	if err != nil {
-		h.unavailable(c, "list teams", err)
+		h.unavailable(c, l, "list teams", err)
 		return
 	}
 	plan, rej, userErr := Decide(req, c.PostForm("team_id"), teams, h.MCPResourceURL)
 	switch {
 	case rej != nil:
-		h.reject(c, challenge, *rej)
+		h.reject(c, l, challenge, *rej)
 		return
 	case userErr != "":
-		h.page(c, http.StatusBadRequest, req, userErr)
+		h.page(c, l, http.StatusBadRequest, req, userErr)
 		return
 	}
 	connID, err := h.Store.CreateConnection(c, store.Connection{
@@ -144,7 +191,7 @@ func (h *Handler) Submit(c *gin.Context) {
 		Scopes:     plan.Scopes,
 	})
 	if err != nil {
-		h.unavailable(c, "create connection", err)
+		h.unavailable(c, l, "create connection", err)
 		return
 	}
 	redirect, err := h.Hydra.AcceptConsent(c, challenge, hydraadmin.ConsentGrant{
@@ -162,7 +209,7 @@ func (h *Handler) Submit(c *gin.Context) {
 		if derr := h.Store.DeleteConnection(context.WithoutCancel(c), connID); derr != nil {
 			h.Log.Error("delete unaccepted connection", "connection_id", connID, "err", derr)
 		}
-		login.HydraError(c, h.Log, err)
+		login.HydraError(c, l, h.Log, err)
 		return
 	}
 	h.Log.Info("consent granted", "user_id", req.GetSubject(), "team_id", plan.Team.ID,
@@ -170,82 +217,104 @@ func (h *Handler) Submit(c *gin.Context) {
 	c.Redirect(http.StatusFound, redirect)
 }
 
-func (h *Handler) consentRequest(c *gin.Context, challenge string) (*hydra.OAuth2ConsentRequest, bool) {
+// consentRequest fetches the consent request and picks the page language,
+// with the request's ui_locales once it is known.
+func (h *Handler) consentRequest(c *gin.Context, challenge string) (*hydra.OAuth2ConsentRequest, *locale.Localizer, bool) {
 	if challenge == "" {
-		web.Error(c.Writer, http.StatusBadRequest, "Approval link incomplete",
-			"This page is opened by an app that connects to your account. Start the connection from the app again.")
-		return nil, false
+		web.Error(c.Writer, c.Request, h.Locale.For(c.Writer, c.Request, ""), http.StatusBadRequest, "error.link.title", "error.link.message")
+		return nil, nil, false
 	}
 	req, err := h.Hydra.ConsentRequest(c, challenge)
 	if err != nil {
-		login.HydraError(c, h.Log, err)
-		return nil, false
+		login.HydraError(c, h.Locale.For(c.Writer, c.Request, ""), h.Log, err)
+		return nil, nil, false
 	}
-	return req, true
+	ar, _ := authorize.Parse(req.GetRequestUrl())
+	return req, h.Locale.For(c.Writer, c.Request, ar.UILocales), true
 }
 
-func (h *Handler) page(c *gin.Context, status int, req *hydra.OAuth2ConsentRequest, message string) {
+func (h *Handler) page(c *gin.Context, l *locale.Localizer, status int, req *hydra.OAuth2ConsentRequest, errID string) {
 	user, err := h.Store.UserByID(c, req.GetSubject())
 	if err != nil {
-		h.unavailable(c, "load user", err)
+		h.unavailable(c, l, "load user", err)
 		return
 	}
 	teams, err := h.Store.TeamsOfUser(c, user.ID)
 	if err != nil {
-		h.unavailable(c, "list teams", err)
+		h.unavailable(c, l, "list teams", err)
 		return
 	}
 	ar, _ := authorize.Parse(req.GetRequestUrl())
-	host, loopback := ar.RedirectHost()
-	var scopes []catalog.Scope
-	for _, name := range catalog.Known(req.RequestedScope) {
-		s, _ := catalog.Lookup(name)
-		scopes = append(scopes, s)
-	}
-	// Reads first, then writes, so what can change data stands apart.
-	slices.SortStableFunc(scopes, func(a, b catalog.Scope) int {
-		if a.Access == b.Access {
-			return 0
-		}
-		if a.Access == catalog.Read {
-			return -1
-		}
-		return 1
-	})
-	web.Render(c.Writer, status, "consent.html", Page{
+	host, local := ar.RedirectHost()
+	name := clientName(req.Client)
+	p := Page{
 		Challenge:        req.Challenge,
 		CSRFToken:        h.CSRF.Token(c.Writer, c.Request, "consent:"+req.Challenge),
-		ClientName:       clientName(req.Client),
+		ClientName:       name,
+		ClientInitial:    initial(name),
+		VerifiedHost:     clientmeta.VerifiedHost(req.Client),
+		Verified:         Verified(req.Client, local),
 		UserEmail:        user.Email,
 		RedirectHost:     host,
-		RedirectLoopback: loopback,
+		RedirectLoopback: local,
 		Teams:            teams,
 		OnlyTeam:         len(teams) == 1,
-		Scopes:           scopes,
-		Error:            message,
-	})
+	}
+	p.Read, p.Write = ScopeTexts(l, req.RequestedScope)
+	if errID != "" {
+		p.Error = l.T(errID)
+	}
+	self := "/consent?consent_challenge=" + url.QueryEscape(req.Challenge)
+	web.Render(c.Writer, status, "consent.html", web.NewView(l, self, "consent.title", p))
 }
 
-func (h *Handler) reject(c *gin.Context, challenge string, rej hydraadmin.Rejection) {
+// ScopeTexts returns the requested catalog scopes in catalog order, reads
+// apart from writes, in l's language. Anything outside the catalog is left
+// out: it is never granted either.
+func ScopeTexts(l *locale.Localizer, requested []string) (read, write []ScopeText) {
+	for _, name := range catalog.Known(requested) {
+		s, _ := catalog.Lookup(name)
+		t := ScopeText{Name: name, Label: l.ScopeLabel(name), Description: l.ScopeDescription(name)}
+		if s.Access == catalog.Write {
+			write = append(write, t)
+		} else {
+			read = append(read, t)
+		}
+	}
+	return read, write
+}
+
+func (h *Handler) reject(c *gin.Context, l *locale.Localizer, challenge string, rej hydraadmin.Rejection) {
 	redirect, err := h.Hydra.RejectConsent(c, challenge, rej)
 	if err != nil {
-		login.HydraError(c, h.Log, err)
+		login.HydraError(c, l, h.Log, err)
 		return
 	}
 	c.Redirect(http.StatusFound, redirect)
 }
 
-func (h *Handler) unavailable(c *gin.Context, op string, err error) {
+func (h *Handler) unavailable(c *gin.Context, l *locale.Localizer, op string, err error) {
 	h.Log.Error(op, "err", err)
-	web.Error(c.Writer, http.StatusServiceUnavailable, "Approval is unavailable", "Please try again in a moment.")
+	web.Error(c.Writer, c.Request, l, http.StatusServiceUnavailable, "error.unavailable.title", "error.unavailable.message")
 }
 
 func clientName(c *hydra.OAuth2Client) string {
 	if c == nil {
-		return "An application"
+		return "?"
 	}
-	if n := c.GetClientName(); n != "" {
+	if n := strings.TrimSpace(c.GetClientName()); n != "" {
 		return n
 	}
 	return c.GetClientId()
+}
+
+// initial is the letter on the client's avatar: the page never loads a
+// client's logo from its URL.
+func initial(name string) string {
+	for _, r := range name {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return string(unicode.ToUpper(r))
+		}
+	}
+	return "?"
 }

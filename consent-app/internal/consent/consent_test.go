@@ -5,8 +5,10 @@ import (
 	"testing"
 
 	hydra "github.com/ory/hydra-client-go/v2"
+	"golang.org/x/text/language"
 
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
+	"github.com/mcp-oauth/consent-app/internal/locale"
 	"github.com/mcp-oauth/consent-app/internal/store"
 )
 
@@ -73,4 +75,61 @@ func rejection(r *hydraadmin.Rejection) string {
 		return ""
 	}
 	return r.Error
+}
+
+func TestVerified(t *testing.T) {
+	marked := &hydra.OAuth2Client{Metadata: map[string]any{VerifiedMetadataKey: true}}
+	tests := []struct {
+		name   string
+		client *hydra.OAuth2Client
+		local  bool
+		want   bool
+	}{
+		{"self-registered", &hydra.OAuth2Client{}, false, false},
+		{"marked by an operator", marked, false, true},
+		{"marked, but redirects to this computer", marked, true, false},
+		{"metadata says \"true\" as a string", &hydra.OAuth2Client{Metadata: map[string]any{VerifiedMetadataKey: "true"}}, false, false},
+		{"no client", nil, false, false},
+	}
+	for _, tt := range tests {
+		if got := Verified(tt.client, tt.local); got != tt.want {
+			t.Errorf("%s: Verified() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestScopeTexts: reads and writes apart, catalog order, labels in the
+// page's language, and nothing outside the catalog.
+func TestScopeTexts(t *testing.T) {
+	cat, err := locale.New(locale.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, write := ScopeTexts(cat.Localizer(language.German), []string{"accounting:write", "openid", "admin:all", "accounting:read", "invoices:read"})
+	names := func(ss []ScopeText) (out []string) {
+		for _, s := range ss {
+			out = append(out, s.Name)
+		}
+		return out
+	}
+	if got := names(read); !slices.Equal(got, []string{"invoices:read", "accounting:read"}) {
+		t.Errorf("read = %v", got)
+	}
+	if got := names(write); !slices.Equal(got, []string{"accounting:write"}) {
+		t.Errorf("write = %v", got)
+	}
+	if read[0].Label != "Rechnungen und Angebote ansehen" || read[0].Description == "" {
+		t.Errorf("read[0] = %+v, want the German label", read[0])
+	}
+	if r, w := ScopeTexts(cat.Localizer(language.English), []string{"openid", "profile"}); r != nil || w != nil {
+		t.Errorf("unknown scopes only: %v %v, want nothing", r, w)
+	}
+}
+
+func TestInitial(t *testing.T) {
+	for name, want := range map[string]string{"claude code": "C", "  élan": "É", "42 apps": "4", "✨": "?", "": "?"} {
+		if got := initial(name); got != want {
+			t.Errorf("initial(%q) = %q, want %q", name, got, want)
+		}
+	}
 }

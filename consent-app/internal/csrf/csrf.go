@@ -1,10 +1,14 @@
-// Package csrf issues and checks the tokens that protect every form.
+// Package csrf keeps the browser's session identifier and issues and checks
+// the tokens that protect every form.
 //
-// A browser gets a random nonce in an HttpOnly cookie; each form carries
-// HMAC(secret, nonce, purpose), where purpose binds the token to one flow step
-// (for example the login challenge). A forged cross-site post has neither the
-// cookie's value nor the secret, and a token lifted from one challenge does not
-// validate for another.
+// A browser gets a random session identifier in an HttpOnly, SameSite=Lax
+// cookie; each form carries HMAC(secret, session, purpose), where purpose
+// binds the token to one flow step (for example "login:" + the login
+// challenge). A forged cross-site post has neither the cookie's value nor the
+// secret, and a token lifted from one challenge does not validate for another.
+// Renew replaces the identifier after sign-in, so one planted before sign-in
+// (session fixation) is worth nothing after it. Who is signed in is Hydra's
+// to remember, not this cookie's.
 package csrf
 
 import (
@@ -16,11 +20,17 @@ import (
 	"net/http"
 )
 
-// CookieName is the cookie that holds the browser's nonce.
-const CookieName = "csrf_nonce"
+// CookieName is the cookie that holds the session identifier on a plain-HTTP
+// origin; on https it is SecureCookieName.
+const CookieName = "session"
 
-// minNonceLen is the length of rand.Text (128 bits).
-const minNonceLen = 26
+// SecureCookieName carries the __Host- prefix, which browsers accept only
+// with Secure, Path=/ and no Domain: no other host can set or shadow it.
+const SecureCookieName = "__Host-session"
+
+// minSessionLen is the length of rand.Text (128 bits): shorter cookie values
+// were not made here.
+const minSessionLen = 26
 
 // FieldName is the form field that carries the token.
 const FieldName = "csrf_token"
@@ -39,26 +49,37 @@ func New(secret string, secure bool) *Protector {
 	return &Protector{secret: []byte(secret), secure: secure}
 }
 
-// Token returns the token for purpose, setting the nonce cookie if the
-// browser has none yet.
-func (p *Protector) Token(w http.ResponseWriter, r *http.Request, purpose string) string {
-	nonce := ""
-	if c, err := r.Cookie(CookieName); err == nil && len(c.Value) >= minNonceLen {
-		nonce = c.Value
-	} else {
-		nonce = rand.Text()
-		http.SetCookie(w, &http.Cookie{
-			Name: CookieName, Value: nonce, Path: "/",
-			HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode,
-		})
+func (p *Protector) cookieName() string {
+	if p.secure {
+		return SecureCookieName
 	}
-	return p.sign(nonce, purpose)
+	return CookieName
+}
+
+// Token returns the token for purpose, starting a session if the browser has
+// none yet.
+func (p *Protector) Token(w http.ResponseWriter, r *http.Request, purpose string) string {
+	if c, err := r.Cookie(p.cookieName()); err == nil && len(c.Value) >= minSessionLen {
+		return p.sign(c.Value, purpose)
+	}
+	return p.sign(p.Renew(w), purpose)
+}
+
+// Renew sets a fresh session identifier and returns it. Tokens issued for
+// the old one stop validating.
+func (p *Protector) Renew(w http.ResponseWriter) string {
+	session := rand.Text()
+	http.SetCookie(w, &http.Cookie{
+		Name: p.cookieName(), Value: session, Path: "/",
+		HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode,
+	})
+	return session
 }
 
 // Verify checks the token posted for purpose.
 func (p *Protector) Verify(r *http.Request, purpose string) error {
-	c, err := r.Cookie(CookieName)
-	if err != nil || len(c.Value) < minNonceLen {
+	c, err := r.Cookie(p.cookieName())
+	if err != nil || len(c.Value) < minSessionLen {
 		return ErrInvalid
 	}
 	got, err := base64.RawURLEncoding.DecodeString(r.PostFormValue(FieldName))
@@ -72,9 +93,9 @@ func (p *Protector) Verify(r *http.Request, purpose string) error {
 	return nil
 }
 
-func (p *Protector) sign(nonce, purpose string) string {
+func (p *Protector) sign(session, purpose string) string {
 	m := hmac.New(sha256.New, p.secret)
-	m.Write([]byte(nonce))
+	m.Write([]byte(session))
 	m.Write([]byte{0})
 	m.Write([]byte(purpose))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))

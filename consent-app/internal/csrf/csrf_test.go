@@ -13,7 +13,7 @@ func TestTokenRoundTrip(t *testing.T) {
 	rec := httptest.NewRecorder()
 	token := p.Token(rec, httptest.NewRequest("GET", "/login", nil), "login:abc")
 	cookie := rec.Result().Cookies()[0]
-	if !cookie.HttpOnly || cookie.Name != CookieName {
+	if !cookie.HttpOnly || cookie.Name != CookieName || cookie.SameSite != http.SameSiteLaxMode || cookie.Secure {
 		t.Fatalf("cookie = %+v", cookie)
 	}
 
@@ -52,10 +52,42 @@ func TestTokenRoundTrip(t *testing.T) {
 func TestTokenReusesExistingCookie(t *testing.T) {
 	p := New(strings.Repeat("s", 32), true)
 	r := httptest.NewRequest("GET", "/", nil)
-	r.AddCookie(&http.Cookie{Name: CookieName, Value: strings.Repeat("n", 32)})
+	r.AddCookie(&http.Cookie{Name: SecureCookieName, Value: strings.Repeat("n", 32)})
 	rec := httptest.NewRecorder()
 	p.Token(rec, r, "x")
 	if len(rec.Result().Cookies()) != 0 {
 		t.Error("a new nonce was set although the browser had one")
+	}
+}
+
+func TestSecureCookie(t *testing.T) {
+	rec := httptest.NewRecorder()
+	New(strings.Repeat("s", 32), true).Token(rec, httptest.NewRequest("GET", "/", nil), "x")
+	c := rec.Result().Cookies()[0]
+	if c.Name != SecureCookieName || !c.Secure || !c.HttpOnly || c.Path != "/" || c.SameSite != http.SameSiteLaxMode {
+		t.Errorf("cookie on an https origin = %+v", c)
+	}
+}
+
+// TestRenewInvalidatesOldTokens: after sign-in the session identifier
+// changes, and a token bound to the old one no longer validates.
+func TestRenewInvalidatesOldTokens(t *testing.T) {
+	p := New(strings.Repeat("s", 32), false)
+	old := &http.Cookie{Name: CookieName, Value: strings.Repeat("o", 26)}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.AddCookie(old)
+	oldToken := p.Token(httptest.NewRecorder(), r, "consent:c")
+
+	rec := httptest.NewRecorder()
+	fresh := p.Renew(rec)
+	set := rec.Result().Cookies()
+	if len(set) != 1 || set[0].Value != fresh || fresh == old.Value || len(fresh) < minSessionLen {
+		t.Fatalf("Renew set %v, returned %q", set, fresh)
+	}
+	post := httptest.NewRequest("POST", "/consent", strings.NewReader(url.Values{FieldName: {oldToken}}.Encode()))
+	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	post.AddCookie(set[0])
+	if err := p.Verify(post, "consent:c"); err == nil {
+		t.Error("a token of the old session validated with the new one")
 	}
 }

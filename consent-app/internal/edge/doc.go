@@ -1,5 +1,6 @@
 // Package edge is what makes Hydra fit MCP clients at the public auth origin:
 // a reverse proxy for Hydra's public endpoints (so the issuer, its cookies and
-// its endpoints share one origin) and the corrected discovery documents that
-// Hydra v2.3.0 lacks or gets wrong for MCP clients (DESIGN.md trap 1).
+// its endpoints share one origin) that adds what Hydra v2.3.0 lacks on the way
+// (client_id URLs, RFC 9207 iss, unknown scopes dropped), the corrected
+// discovery documents (DESIGN.md trap 1), and CORS for browser-based clients.
 package edge

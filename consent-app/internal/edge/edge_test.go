@@ -58,6 +58,9 @@ func TestMetadataCorrectsHydra(t *testing.T) {
 		Grants        []string `json:"grant_types_supported"`
 		Scopes        []string `json:"scopes_supported"`
 		Introspection *string  `json:"introspection_endpoint"`
+		Iss           bool     `json:"authorization_response_iss_parameter_supported"`
+		CIMD          bool     `json:"client_id_metadata_document_supported"`
+		ResponseTypes []string `json:"response_types_supported"`
 		SubjectTypes  []string `json:"subject_types_supported"`
 	}
 	for range 2 {
@@ -84,6 +87,9 @@ func TestMetadataCorrectsHydra(t *testing.T) {
 	}
 	if !slices.Contains(doc.Scopes, "invoices:read") || !slices.Contains(doc.Scopes, "offline_access") {
 		t.Errorf("scopes = %v", doc.Scopes)
+	}
+	if !doc.Iss || !doc.CIMD || !slices.Equal(doc.ResponseTypes, []string{"code"}) {
+		t.Errorf("iss supported %t, metadata documents supported %t, response types %v", doc.Iss, doc.CIMD, doc.ResponseTypes)
 	}
 	if doc.Introspection != nil {
 		t.Error("the admin introspection endpoint is advertised")

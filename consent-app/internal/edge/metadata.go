@@ -54,6 +54,10 @@ func Correct(hydraDoc map[string]any, publicURL string) map[string]any {
 	doc["grant_types_supported"] = []string{"authorization_code", "refresh_token"}
 	doc["token_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "client_secret_post", "none"}
 	doc["revocation_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "client_secret_post", "none"}
+	// Added at the edge: RFC 9207 iss on every authorization response, and
+	// client_id URLs resolved by package clientmeta.
+	doc["authorization_response_iss_parameter_supported"] = true
+	doc["client_id_metadata_document_supported"] = true
 	// Endpoints we do not expose publicly.
 	for _, k := range []string{"introspection_endpoint", "device_authorization_endpoint", "credentials_endpoint_draft_00",
 		"credentials_supported_draft_00", "backchannel_logout_supported", "backchannel_logout_session_supported",

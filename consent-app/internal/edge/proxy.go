@@ -1,6 +1,10 @@
 package edge
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
@@ -8,6 +12,9 @@ import (
 	"strings"
 
 	"github.com/mcp-oauth/catalog"
+	"github.com/mcp-oauth/consent-app/internal/clientmeta"
+	"github.com/mcp-oauth/consent-app/internal/locale"
+	"github.com/mcp-oauth/consent-app/internal/web"
 )
 
 // ProxiedPaths are Hydra's public endpoints served at the auth origin.
@@ -20,27 +27,166 @@ var ProxiedPaths = []string{
 	"/.well-known/jwks.json",
 }
 
-// NewProxy returns a reverse proxy to Hydra's public listener. publicURL is
-// our own origin: Hydra learns the original scheme from X-Forwarded-Proto.
-func NewProxy(hydraPublic *url.URL, publicURL *url.URL, log *slog.Logger) http.Handler {
-	return &httputil.ReverseProxy{
+// maxFormBytes bounds a token or revocation request body we read to
+// translate its client_id.
+const maxFormBytes = 64 << 10
+
+// ClientIDResolver turns a Client ID Metadata Document URL into the id of
+// the Hydra client standing for it (see package clientmeta).
+type ClientIDResolver interface {
+	Resolve(ctx context.Context, clientIDURL, redirectURI string) (hydraClientID string, err error)
+}
+
+// Proxy is the reverse proxy to Hydra's public listener, with what Hydra
+// v2.3.0 lacks added on the way: URL-shaped client ids (DESIGN.md trap 14),
+// unknown scopes dropped (trap 5) and RFC 9207 `iss` on authorization
+// responses.
+type Proxy struct {
+	// HydraPublic is Hydra's public listener.
+	HydraPublic *url.URL
+	// Issuer is our own origin, the issuer. Hydra learns the original scheme
+	// from X-Forwarded-Proto.
+	Issuer *url.URL
+	// Clients resolves client_id URLs at the authorization endpoint; nil
+	// refuses them.
+	Clients ClientIDResolver
+	// Locale translates the pages shown when a request is refused here.
+	Locale *locale.Catalog
+	Log    *slog.Logger
+}
+
+// Handler returns the proxy as an http.Handler.
+func (p *Proxy) Handler() http.Handler {
+	rp := &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(hydraPublic)
+			r.SetURL(p.HydraPublic)
 			r.SetXForwarded()
-			r.Out.Header.Set("X-Forwarded-Proto", publicURL.Scheme)
-			r.Out.Host = publicURL.Host
-			if r.In.URL.Path == "/oauth2/auth" {
-				r.Out.URL.RawQuery = FilterScopes(r.In.URL.Query()).Encode()
-			}
+			r.Out.Header.Set("X-Forwarded-Proto", p.Issuer.Scheme)
+			r.Out.Host = p.Issuer.Host
 		},
+		ModifyResponse: p.modifyResponse,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			log.Error("hydra public endpoint unreachable", "path", r.URL.Path, "err", err)
-			w.Header().Set("Content-Type", "application/json")
+			p.Log.Error("hydra public endpoint unreachable", "path", r.URL.Path, "err", err)
 			w.Header().Set("Retry-After", "5")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte(`{"error":"temporarily_unavailable","error_description":"the authorization server is unavailable; try again shortly"}`))
+			writeJSON(w, http.StatusServiceUnavailable, oauthError{"temporarily_unavailable", "the authorization server is unavailable; try again shortly"})
 		},
 	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/oauth2/auth":
+			if !p.prepareAuthorize(w, r) {
+				return
+			}
+		case "/oauth2/token", "/oauth2/revoke":
+			if !p.prepareClientForm(w, r) {
+				return
+			}
+		}
+		rp.ServeHTTP(w, r)
+	})
+}
+
+type oauthError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+// prepareAuthorize rewrites an authorization request for Hydra, or answers
+// it itself when it cannot be served. It reports whether to proxy.
+func (p *Proxy) prepareAuthorize(w http.ResponseWriter, r *http.Request) bool {
+	q := r.URL.Query()
+	l := func() *locale.Localizer { return p.Locale.For(w, r, q.Get("ui_locales")) }
+	// Only the query response mode carries the iss parameter we add.
+	if mode := q.Get("response_mode"); mode != "" && mode != "query" {
+		web.ErrorDetail(w, r, l(), http.StatusBadRequest, "error.flow.title", "edge.response_mode",
+			"response_mode="+mode+" is not supported; use response_mode=query.")
+		return false
+	}
+	if clientID := q.Get("client_id"); clientmeta.IsURL(clientID) {
+		if p.Clients == nil {
+			web.Error(w, r, l(), http.StatusBadRequest, "error.flow.title", "edge.url_client_id")
+			return false
+		}
+		id, err := p.Clients.Resolve(r.Context(), clientID, q.Get("redirect_uri"))
+		var ce *clientmeta.Error
+		switch {
+		case errors.As(err, &ce):
+			p.Log.Info("client metadata document refused", "client_id", clientID, "reason", ce.Description)
+			web.ErrorDetail(w, r, l(), http.StatusBadRequest, "edge.identify.title", "edge.identify.message", ce.Description)
+			return false
+		case err != nil:
+			p.Log.Error("resolve client metadata document", "client_id", clientID, "err", err)
+			w.Header().Set("Retry-After", "5")
+			web.Error(w, r, l(), http.StatusServiceUnavailable, "error.unavailable.title", "error.unavailable.message")
+			return false
+		}
+		q.Set("client_id", id)
+	}
+	r.URL.RawQuery = FilterScopes(q).Encode()
+	return true
+}
+
+// prepareClientForm translates a client_id URL in a token or revocation
+// request — in the form or as the Basic user name — to its Hydra id. It
+// reports whether to proxy.
+func (p *Proxy) prepareClientForm(w http.ResponseWriter, r *http.Request) bool {
+	if user, pass, ok := r.BasicAuth(); ok {
+		if id, err := url.QueryUnescape(user); err == nil && clientmeta.IsURL(id) {
+			r.SetBasicAuth(url.QueryEscape(clientmeta.TranslateClientID(id)), pass)
+		}
+	}
+	if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return true
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
+	if err != nil {
+		writeJSON(w, http.StatusRequestEntityTooLarge, oauthError{"invalid_request", "the request body is too large"})
+		return false
+	}
+	form, err := url.ParseQuery(string(body))
+	if err == nil && clientmeta.IsURL(form.Get("client_id")) {
+		form.Set("client_id", clientmeta.TranslateClientID(form.Get("client_id")))
+		body = []byte(form.Encode())
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	return true
+}
+
+func (p *Proxy) modifyResponse(resp *http.Response) error {
+	// CORS is ours (see CORS); Hydra's own must not double it.
+	for name := range resp.Header {
+		if strings.HasPrefix(name, "Access-Control-") {
+			resp.Header.Del(name)
+		}
+	}
+	if resp.Request.URL.Path == "/oauth2/auth" && resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		if loc, ok := WithIssuer(resp.Header.Get("Location"), p.Issuer); ok {
+			resp.Header.Set("Location", loc)
+		}
+	}
+	return nil
+}
+
+// WithIssuer adds RFC 9207's iss to an authorization response — a redirect
+// to the client carrying code or error — so that a client talking to several
+// authorization servers can tell which one answered. Redirects within our
+// own origin (to sign-in, consent or the error page) are left alone.
+func WithIssuer(location string, issuer *url.URL) (string, bool) {
+	u, err := url.Parse(location)
+	if err != nil || (u.Scheme == issuer.Scheme && u.Host == issuer.Host) || u.Host == "" && u.Scheme == "" {
+		return "", false
+	}
+	q := u.Query()
+	if !(q.Has("code") || q.Has("error")) || q.Has("iss") {
+		return "", false
+	}
+	sep := "&"
+	if u.RawQuery == "" {
+		sep = ""
+	}
+	u.RawQuery += sep + "iss=" + url.QueryEscape(issuer.String())
+	return u.String(), true
 }
 
 // FilterScopes drops requested scopes we do not serve, so that a client

@@ -1,5 +1,5 @@
 // Package hydraadmin is the consent app's narrow view of Hydra's admin API:
-// the login and consent challenges and client creation. Handlers depend on
+// the login, consent and logout challenges and client creation. Handlers depend on
 // the Admin interface so they can be tested without Hydra.
 package hydraadmin
 
@@ -30,6 +30,16 @@ type Rejection struct {
 	Description string
 }
 
+// LoginAcceptance is what the consent app tells Hydra about a sign-in.
+type LoginAcceptance struct {
+	Subject string
+	// Remember asks Hydra to keep the login session in a cookie, so later
+	// authorization requests skip the sign-in form ("remember me").
+	Remember bool
+	// RememberFor is how long; 0 with Remember = until the browser closes.
+	RememberFor time.Duration
+}
+
 // ConsentGrant is what an approved consent grants.
 type ConsentGrant struct {
 	Scopes   []string
@@ -41,12 +51,16 @@ type ConsentGrant struct {
 // Admin is the part of Hydra's admin API the consent app uses.
 type Admin interface {
 	LoginRequest(ctx context.Context, challenge string) (*hydra.OAuth2LoginRequest, error)
-	AcceptLogin(ctx context.Context, challenge, subject string) (redirectTo string, err error)
+	AcceptLogin(ctx context.Context, challenge string, a LoginAcceptance) (redirectTo string, err error)
 	RejectLogin(ctx context.Context, challenge string, r Rejection) (redirectTo string, err error)
 	ConsentRequest(ctx context.Context, challenge string) (*hydra.OAuth2ConsentRequest, error)
 	AcceptConsent(ctx context.Context, challenge string, g ConsentGrant) (redirectTo string, err error)
 	RejectConsent(ctx context.Context, challenge string, r Rejection) (redirectTo string, err error)
 	CreateClient(ctx context.Context, c hydra.OAuth2Client) (*hydra.OAuth2Client, error)
+	PutClient(ctx context.Context, c hydra.OAuth2Client) error
+	LogoutRequest(ctx context.Context, challenge string) (*hydra.OAuth2LogoutRequest, error)
+	AcceptLogout(ctx context.Context, challenge string) (redirectTo string, err error)
+	RejectLogout(ctx context.Context, challenge string) error
 }
 
 // Client implements Admin with hydra-client-go.
@@ -97,8 +111,12 @@ func (c *Client) LoginRequest(ctx context.Context, challenge string) (*hydra.OAu
 	return req, nil
 }
 
-func (c *Client) AcceptLogin(ctx context.Context, challenge, subject string) (string, error) {
-	body := hydra.NewAcceptOAuth2LoginRequest(subject)
+func (c *Client) AcceptLogin(ctx context.Context, challenge string, a LoginAcceptance) (string, error) {
+	body := hydra.NewAcceptOAuth2LoginRequest(a.Subject)
+	body.SetRemember(a.Remember)
+	if a.Remember {
+		body.SetRememberFor(int64(a.RememberFor.Seconds()))
+	}
 	red, resp, err := c.api.AcceptOAuth2LoginRequest(ctx).LoginChallenge(challenge).AcceptOAuth2LoginRequest(*body).Execute()
 	if err := classify("accept login", resp, err); err != nil {
 		return "", err
@@ -155,4 +173,46 @@ func (c *Client) CreateClient(ctx context.Context, cl hydra.OAuth2Client) (*hydr
 		return nil, err
 	}
 	return created, nil
+}
+
+// PutClient makes Hydra's client with cl's id equal to cl: it replaces the
+// client, or creates it when there is none yet. Two calls racing to create
+// the same client both succeed.
+func (c *Client) PutClient(ctx context.Context, cl hydra.OAuth2Client) error {
+	id := cl.GetClientId()
+	for range 2 {
+		_, resp, err := c.api.SetOAuth2Client(ctx, id).OAuth2Client(cl).Execute()
+		if resp == nil || resp.StatusCode != http.StatusNotFound {
+			return classify("set client", resp, err)
+		}
+		_, resp, err = c.api.CreateOAuth2Client(ctx).OAuth2Client(cl).Execute()
+		if resp == nil || resp.StatusCode != http.StatusConflict {
+			return classify("create client", resp, err)
+		}
+		// Created meanwhile by a concurrent request: replace it.
+	}
+	return fmt.Errorf("put client: %w: it keeps appearing and disappearing", ErrUnavailable)
+}
+
+func (c *Client) LogoutRequest(ctx context.Context, challenge string) (*hydra.OAuth2LogoutRequest, error) {
+	req, resp, err := c.api.GetOAuth2LogoutRequest(ctx).LogoutChallenge(challenge).Execute()
+	if err := classify("get logout request", resp, err); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+func (c *Client) AcceptLogout(ctx context.Context, challenge string) (string, error) {
+	red, resp, err := c.api.AcceptOAuth2LogoutRequest(ctx).LogoutChallenge(challenge).Execute()
+	if err := classify("accept logout", resp, err); err != nil {
+		return "", err
+	}
+	return red.RedirectTo, nil
+}
+
+// RejectLogout tells Hydra the user stays signed in; Hydra has nowhere to
+// send the browser then, so the caller shows a page.
+func (c *Client) RejectLogout(ctx context.Context, challenge string) error {
+	resp, err := c.api.RejectOAuth2LogoutRequest(ctx).LogoutChallenge(challenge).Execute()
+	return classify("reject logout", resp, err)
 }

@@ -1,13 +1,18 @@
 // Package login is the sign-in step of Hydra's login flow: it shows the
-// sign-in form for a login challenge, checks the password and tells Hydra who
-// signed in.
+// sign-in form for a login challenge, checks the password, throttles
+// guessing, and tells Hydra who signed in and whether to remember them.
 package login
 
 import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	hydra "github.com/ory/hydra-client-go/v2"
@@ -15,21 +20,39 @@ import (
 	"github.com/mcp-oauth/consent-app/internal/authorize"
 	"github.com/mcp-oauth/consent-app/internal/csrf"
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
+	"github.com/mcp-oauth/consent-app/internal/locale"
 	"github.com/mcp-oauth/consent-app/internal/password"
 	"github.com/mcp-oauth/consent-app/internal/store"
 	"github.com/mcp-oauth/consent-app/internal/web"
 )
+
+// RememberFor is how long "keep me signed in" lasts: as long as a refresh
+// token lives, so a person who stays signed in is not asked again sooner
+// than their apps are.
+const RememberFor = 30 * 24 * time.Hour
+
+// maxEmailLength is the longest address we look up (RFC 5321's path limit).
+const maxEmailLength = 254
 
 // Users finds accounts by email.
 type Users interface {
 	UserByEmail(ctx context.Context, email string) (store.User, error)
 }
 
+// Hydra is the part of Hydra's admin API the sign-in step uses.
+type Hydra interface {
+	LoginRequest(ctx context.Context, challenge string) (*hydra.OAuth2LoginRequest, error)
+	AcceptLogin(ctx context.Context, challenge string, a hydraadmin.LoginAcceptance) (string, error)
+	RejectLogin(ctx context.Context, challenge string, r hydraadmin.Rejection) (string, error)
+}
+
 // Handler serves GET and POST /login.
 type Handler struct {
-	Hydra          hydraadmin.Admin
+	Hydra          Hydra
 	Users          Users
 	CSRF           *csrf.Protector
+	Locale         *locale.Catalog
+	Throttle       *Throttle
 	MCPResourceURL string
 	Log            *slog.Logger
 }
@@ -40,12 +63,17 @@ type Page struct {
 	CSRFToken  string
 	ClientName string
 	Email      string
-	Error      string
+	Remember   bool
+	// Error is the translated message above the form; Invalid marks the
+	// fields as wrong (not so for the throttle, where they may be right).
+	Error   string
+	Invalid bool
 }
 
-// errBadCredentials is shown for an unknown address and a wrong password
-// alike, so the form does not reveal who has an account.
-const errBadCredentials = "The email address or password is incorrect."
+// errBadCredentials stands for an unknown address and a wrong password
+// alike: both get the same message, status and (about the same) time, so the
+// form does not reveal who has an account.
+var errBadCredentials = errors.New("login: bad credentials")
 
 // Next is what to do with a login request before anyone types a password.
 type Next int
@@ -76,7 +104,7 @@ func Decide(req *hydra.OAuth2LoginRequest, mcpURL string) (Next, *hydraadmin.Rej
 // Show handles GET /login?login_challenge=….
 func (h *Handler) Show(c *gin.Context) {
 	challenge := c.Query("login_challenge")
-	req, ok := h.loginRequest(c, challenge)
+	req, l, ok := h.loginRequest(c, challenge)
 	if !ok {
 		return
 	}
@@ -84,12 +112,13 @@ func (h *Handler) Show(c *gin.Context) {
 	switch next {
 	case Reject:
 		redirect, err := h.Hydra.RejectLogin(c, challenge, *rej)
-		h.redirect(c, redirect, err)
+		h.redirect(c, l, redirect, err)
 	case AcceptNow:
-		redirect, err := h.Hydra.AcceptLogin(c, challenge, req.Subject)
-		h.redirect(c, redirect, err)
+		// Hydra's own session is in use; it must not be extended here.
+		redirect, err := h.Hydra.AcceptLogin(c, challenge, hydraadmin.LoginAcceptance{Subject: req.Subject})
+		h.redirect(c, l, redirect, err)
 	default:
-		h.form(c, http.StatusOK, req, "", "")
+		h.form(c, l, http.StatusOK, req, Page{})
 	}
 }
 
@@ -97,76 +126,108 @@ func (h *Handler) Show(c *gin.Context) {
 func (h *Handler) Submit(c *gin.Context) {
 	challenge := c.PostForm("login_challenge")
 	if err := h.CSRF.Verify(c.Request, "login:"+challenge); err != nil {
-		web.Error(c.Writer, http.StatusForbidden, "Security check failed", err.Error())
+		web.Error(c.Writer, c.Request, h.Locale.For(c.Writer, c.Request, ""), http.StatusForbidden, "error.csrf.title", "error.csrf.message")
 		return
 	}
-	req, ok := h.loginRequest(c, challenge)
+	req, l, ok := h.loginRequest(c, challenge)
 	if !ok {
 		return
 	}
 	if next, rej := Decide(req, h.MCPResourceURL); next == Reject {
 		redirect, err := h.Hydra.RejectLogin(c, challenge, *rej)
-		h.redirect(c, redirect, err)
+		h.redirect(c, l, redirect, err)
 		return
 	}
-	email, pw := c.PostForm("email"), c.PostForm("password")
-	user, err := h.Users.UserByEmail(c, email)
+	email, pw := strings.TrimSpace(c.PostForm("email")), c.PostForm("password")
+	page := Page{Email: email, Remember: c.PostForm("remember") == "true"}
+	account, address := accountKey(email), addressKey(c.ClientIP())
+
+	if wait := h.Throttle.Wait(account, address); wait > 0 {
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		page.Error = l.N("login.error.throttled", int(math.Ceil(wait.Minutes())))
+		h.Log.Warn("sign-in throttled", "client_id", req.Client.GetClientId(), "retry_after_s", int(math.Ceil(wait.Seconds())))
+		h.form(c, l, http.StatusTooManyRequests, req, page)
+		return
+	}
+	user, err := h.authenticate(c, email, pw)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		password.VerifyNobody(pw)
-		h.form(c, http.StatusUnauthorized, req, email, errBadCredentials)
+	case errors.Is(err, errBadCredentials):
+		h.Throttle.Fail(account, address)
+		page.Error, page.Invalid = l.T("login.error.credentials"), true
+		h.form(c, l, http.StatusUnauthorized, req, page)
 		return
 	case err != nil:
 		h.Log.Error("look up user", "err", err)
-		web.Error(c.Writer, http.StatusServiceUnavailable, "Sign-in is unavailable", "Please try again in a moment.")
+		web.Error(c.Writer, c.Request, l, http.StatusServiceUnavailable, "error.unavailable.title", "error.unavailable.message")
 		return
+	}
+	h.Throttle.Succeed(account)
+	redirect, err := h.Hydra.AcceptLogin(c, challenge, hydraadmin.LoginAcceptance{
+		Subject: user.ID, Remember: page.Remember, RememberFor: RememberFor,
+	})
+	if err == nil {
+		// A fresh session identifier: one planted before sign-in is void.
+		h.CSRF.Renew(c.Writer)
+		h.Log.Info("signed in", "user_id", user.ID, "client_id", req.Client.GetClientId(), "remember", page.Remember)
+	}
+	h.redirect(c, l, redirect, err)
+}
+
+// authenticate returns the user whose password pw is, errBadCredentials
+// when there is none, or a lookup failure.
+func (h *Handler) authenticate(ctx context.Context, email, pw string) (store.User, error) {
+	if email == "" || len(email) > maxEmailLength {
+		password.VerifyNobody(pw)
+		return store.User{}, errBadCredentials
+	}
+	user, err := h.Users.UserByEmail(ctx, email)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		password.VerifyNobody(pw)
+		return store.User{}, errBadCredentials
+	case err != nil:
+		return store.User{}, err
 	}
 	match, err := password.Verify(pw, user.PasswordHash)
 	if err != nil {
 		h.Log.Error("stored password hash is unreadable", "user_id", user.ID, "err", err)
 	}
 	if !match {
-		h.form(c, http.StatusUnauthorized, req, email, errBadCredentials)
-		return
+		return store.User{}, errBadCredentials
 	}
-	redirect, err := h.Hydra.AcceptLogin(c, challenge, user.ID)
-	if err == nil {
-		h.Log.Info("signed in", "user_id", user.ID, "client_id", req.Client.GetClientId())
-	}
-	h.redirect(c, redirect, err)
+	return user, nil
 }
 
-func (h *Handler) loginRequest(c *gin.Context, challenge string) (*hydra.OAuth2LoginRequest, bool) {
+// loginRequest fetches the login request and picks the page language, with
+// the request's ui_locales once it is known.
+func (h *Handler) loginRequest(c *gin.Context, challenge string) (*hydra.OAuth2LoginRequest, *locale.Localizer, bool) {
 	if challenge == "" {
-		web.Error(c.Writer, http.StatusBadRequest, "Sign-in link incomplete",
-			"This page is opened by an app that connects to your account. Start the connection from the app again.")
-		return nil, false
+		web.Error(c.Writer, c.Request, h.Locale.For(c.Writer, c.Request, ""), http.StatusBadRequest, "error.link.title", "error.link.message")
+		return nil, nil, false
 	}
 	req, err := h.Hydra.LoginRequest(c, challenge)
 	if err != nil {
-		HydraError(c, h.Log, err)
-		return nil, false
+		HydraError(c, h.Locale.For(c.Writer, c.Request, ""), h.Log, err)
+		return nil, nil, false
 	}
-	return req, true
+	ar, _ := authorize.Parse(req.RequestUrl)
+	return req, h.Locale.For(c.Writer, c.Request, ar.UILocales), true
 }
 
-func (h *Handler) form(c *gin.Context, status int, req *hydra.OAuth2LoginRequest, email, message string) {
-	name := req.Client.GetClientName()
-	if name == "" {
-		name = req.Client.GetClientId()
+func (h *Handler) form(c *gin.Context, l *locale.Localizer, status int, req *hydra.OAuth2LoginRequest, p Page) {
+	p.Challenge = req.Challenge
+	p.CSRFToken = h.CSRF.Token(c.Writer, c.Request, "login:"+req.Challenge)
+	p.ClientName = req.Client.GetClientName()
+	if p.ClientName == "" {
+		p.ClientName = req.Client.GetClientId()
 	}
-	web.Render(c.Writer, status, "login.html", Page{
-		Challenge:  req.Challenge,
-		CSRFToken:  h.CSRF.Token(c.Writer, c.Request, "login:"+req.Challenge),
-		ClientName: name,
-		Email:      email,
-		Error:      message,
-	})
+	self := "/login?login_challenge=" + url.QueryEscape(req.Challenge)
+	web.Render(c.Writer, status, "login.html", web.NewView(l, self, "login.title", p))
 }
 
-func (h *Handler) redirect(c *gin.Context, to string, err error) {
+func (h *Handler) redirect(c *gin.Context, l *locale.Localizer, to string, err error) {
 	if err != nil {
-		HydraError(c, h.Log, err)
+		HydraError(c, l, h.Log, err)
 		return
 	}
 	// Hydra's redirect targets are its own URLs or the client's registered,
@@ -174,14 +235,17 @@ func (h *Handler) redirect(c *gin.Context, to string, err error) {
 	c.Redirect(http.StatusFound, to)
 }
 
-// HydraError renders the page for a failed admin call: a challenge that is
-// unknown or used is the user's to retry; anything else is our outage.
-func HydraError(c *gin.Context, log *slog.Logger, err error) {
-	if errors.Is(err, hydraadmin.ErrChallengeInvalid) {
-		web.Error(c.Writer, http.StatusBadRequest, "This link has expired",
-			"The sign-in request is unknown, expired or was already used. Go back to your app and connect again.")
+// HydraError renders the page for a failed admin call: a challenge Hydra
+// does not accept (unknown, used, expired, malformed) is the user's to retry
+// from their app; anything else is our outage.
+func HydraError(c *gin.Context, l *locale.Localizer, log *slog.Logger, err error) {
+	if errors.Is(err, hydraadmin.ErrChallengeInvalid) || errors.Is(err, hydraadmin.ErrRejected) {
+		if errors.Is(err, hydraadmin.ErrRejected) {
+			log.Warn("hydra refused a challenge", "err", err)
+		}
+		web.Error(c.Writer, c.Request, l, http.StatusBadRequest, "error.expired.title", "error.expired.message")
 		return
 	}
 	log.Error("hydra admin call failed", "err", err)
-	web.Error(c.Writer, http.StatusServiceUnavailable, "Sign-in is unavailable", "Please try again in a moment.")
+	web.Error(c.Writer, c.Request, l, http.StatusServiceUnavailable, "error.unavailable.title", "error.unavailable.message")
 }

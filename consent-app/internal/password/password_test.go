@@ -45,3 +45,13 @@ func TestVerifyMalformed(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkHash measures one argon2id hash with the Default parameters: the
+// cost of every sign-in (Verify does the same work).
+func BenchmarkHash(b *testing.B) {
+	for b.Loop() {
+		if _, err := Hash("correct horse battery staple"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -158,6 +158,29 @@ func checkRedirectURI(raw string) *Error {
 	return nil
 }
 
+// HydraClient is the Hydra client for validated metadata. Whatever the
+// client asked for, the scope is the whole catalog plus offline_access and
+// the audience is the MCP server alone (DESIGN.md traps 2, 3 and 5).
+func HydraClient(m Metadata, mcpResourceURL string) hydra.OAuth2Client {
+	scope := strings.Join(catalog.ClientScopes(), " ")
+	cl := hydra.OAuth2Client{
+		ClientName:              &m.ClientName,
+		RedirectUris:            m.RedirectURIs,
+		GrantTypes:              m.GrantTypes,
+		ResponseTypes:           m.ResponseTypes,
+		TokenEndpointAuthMethod: &m.TokenEndpointAuthMethod,
+		Scope:                   &scope,
+		Audience:                []string{mcpResourceURL},
+	}
+	if m.ClientURI != "" {
+		cl.ClientUri = &m.ClientURI
+	}
+	if m.LogoURI != "" {
+		cl.LogoUri = &m.LogoURI
+	}
+	return cl
+}
+
 // Response is the RFC 7591 §3.2.1 answer. Empty members are omitted: MCP
 // clients reject nulls and empty strings.
 type Response struct {
@@ -214,23 +237,8 @@ func (h *Handler) Register(c *gin.Context) {
 		c.JSON(http.StatusBadRequest, verr)
 		return
 	}
-	scope := strings.Join(catalog.ClientScopes(), " ")
-	cl := hydra.OAuth2Client{
-		ClientName:              &m.ClientName,
-		RedirectUris:            m.RedirectURIs,
-		GrantTypes:              m.GrantTypes,
-		ResponseTypes:           m.ResponseTypes,
-		TokenEndpointAuthMethod: &m.TokenEndpointAuthMethod,
-		Scope:                   &scope,
-		Audience:                []string{h.MCPResourceURL},
-		Metadata:                map[string]any{"registered_via": "dynamic_client_registration"},
-	}
-	if m.ClientURI != "" {
-		cl.ClientUri = &m.ClientURI
-	}
-	if m.LogoURI != "" {
-		cl.LogoUri = &m.LogoURI
-	}
+	cl := HydraClient(m, h.MCPResourceURL)
+	cl.Metadata = map[string]any{"registered_via": "dynamic_client_registration"}
 	created, err := h.Hydra.CreateClient(c, cl)
 	if err != nil {
 		if errors.Is(err, hydraadmin.ErrRejected) {
@@ -252,7 +260,7 @@ func (h *Handler) Register(c *gin.Context) {
 		GrantTypes:              m.GrantTypes,
 		ResponseTypes:           m.ResponseTypes,
 		TokenEndpointAuthMethod: m.TokenEndpointAuthMethod,
-		Scope:                   scope,
+		Scope:                   cl.GetScope(),
 		ClientURI:               m.ClientURI,
 		LogoURI:                 m.LogoURI,
 	}

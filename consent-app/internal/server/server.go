@@ -9,12 +9,15 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mcp-oauth/consent-app/internal/clientmeta"
 	"github.com/mcp-oauth/consent-app/internal/config"
 	"github.com/mcp-oauth/consent-app/internal/consent"
 	"github.com/mcp-oauth/consent-app/internal/csrf"
 	"github.com/mcp-oauth/consent-app/internal/edge"
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
+	"github.com/mcp-oauth/consent-app/internal/locale"
 	"github.com/mcp-oauth/consent-app/internal/login"
+	"github.com/mcp-oauth/consent-app/internal/logout"
 	"github.com/mcp-oauth/consent-app/internal/register"
 	"github.com/mcp-oauth/consent-app/internal/store"
 	"github.com/mcp-oauth/consent-app/internal/tokenhook"
@@ -36,8 +39,12 @@ func New(d Deps) http.Handler {
 	hydraPublic, _ := url.Parse(cfg.HydraPublicURL)
 	public, _ := url.Parse(cfg.PublicURL)
 	protector := csrf.New(cfg.CookieSecret, cfg.SecureCookies())
+	languages := locale.MustNew(locale.Options{SecureCookies: cfg.SecureCookies(), Log: d.Log})
 
 	r := gin.New()
+	// Client IPs (for sign-in throttling) come from X-Forwarded-For only
+	// when the peer is a configured proxy; Validate checked the list.
+	_ = r.SetTrustedProxies(cfg.TrustedProxies)
 	r.Use(requestLog(d.Log), recovery(d.Log))
 	r.Use(func(c *gin.Context) { web.SetSecurityHeaders(c.Writer.Header()) })
 
@@ -50,40 +57,68 @@ func New(d Deps) http.Handler {
 		Client:            &http.Client{Timeout: 5 * time.Second},
 		Log:               d.Log,
 	}
-	r.GET("/.well-known/oauth-authorization-server", gin.WrapH(meta))
-	r.GET("/.well-known/openid-configuration", gin.WrapH(meta))
+	// The issuer has no path, so the RFC 8414 and OIDC locations clients try
+	// (path insertion and appending alike) are these two.
+	for _, p := range []string{"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"} {
+		r.GET(p, cors, gin.WrapH(meta))
+		r.OPTIONS(p, cors)
+	}
 
-	proxy := edge.NewProxy(hydraPublic, public, d.Log)
+	roots, _ := cfg.ClientMetadataRoots() // checked by Validate
+	proxy := (&edge.Proxy{HydraPublic: hydraPublic, Issuer: public, Locale: languages, Log: d.Log, Clients: &clientmeta.Resolver{
+		Fetcher:        &clientmeta.Fetcher{AllowLoopback: cfg.ClientMetadataAllowLoopback, RootCAs: roots},
+		Store:          d.Store,
+		Hydra:          d.Hydra,
+		MCPResourceURL: cfg.MCPResourceURL,
+		Log:            d.Log,
+	}}).Handler()
 	for _, p := range edge.ProxiedPaths {
-		r.Any(p, gin.WrapH(proxy))
+		if p == "/oauth2/auth" { // a browser navigation, not a cross-origin call
+			r.Any(p, gin.WrapH(proxy))
+		} else {
+			r.Any(p, cors, gin.WrapH(proxy))
+		}
 	}
 
 	reg := &register.Handler{Hydra: d.Hydra, MCPResourceURL: cfg.MCPResourceURL, Log: d.Log}
-	r.POST("/oauth2/register", reg.Register)
+	r.POST("/oauth2/register", cors, reg.Register)
+	r.OPTIONS("/oauth2/register", cors)
 
-	lh := &login.Handler{Hydra: d.Hydra, Users: d.Store, CSRF: protector, MCPResourceURL: cfg.MCPResourceURL, Log: d.Log}
+	lh := &login.Handler{Hydra: d.Hydra, Users: d.Store, CSRF: protector, Locale: languages,
+		Throttle: login.NewThrottle(login.Limits{}), MCPResourceURL: cfg.MCPResourceURL, Log: d.Log}
 	r.GET("/login", lh.Show)
 	r.POST("/login", lh.Submit)
 
-	ch := &consent.Handler{Hydra: d.Hydra, Store: d.Store, CSRF: protector, MCPResourceURL: cfg.MCPResourceURL, Log: d.Log}
+	ch := &consent.Handler{Hydra: d.Hydra, Store: d.Store, CSRF: protector, Locale: languages, MCPResourceURL: cfg.MCPResourceURL, Log: d.Log}
 	r.GET("/consent", ch.Show)
 	r.POST("/consent", ch.Submit)
+
+	oh := &logout.Handler{Hydra: d.Hydra, Users: d.Store, CSRF: protector, Locale: languages, Log: d.Log}
+	r.GET("/logout", oh.Show)
+	r.POST("/logout", oh.Submit)
+	r.GET("/logged-out", oh.Done)
 
 	hook := &tokenhook.Handler{APIKey: cfg.TokenHookAPIKey, Connections: d.Store, Log: d.Log}
 	r.POST("/internal/token-hook", hook.ServeHook)
 
 	// Hydra sends the browser here when a flow fails before reaching the client.
 	r.GET("/error", func(c *gin.Context) {
-		msg := c.Query("error_description")
-		if msg == "" {
-			msg = "The authorization request could not be completed."
-		}
-		web.Error(c.Writer, http.StatusBadRequest, "Could not connect the app", msg)
+		web.ErrorDetail(c.Writer, c.Request, languages.For(c.Writer, c.Request, ""), http.StatusBadRequest,
+			"error.flow.title", "error.flow.message", c.Query("error_description"))
 	})
 	r.NoRoute(func(c *gin.Context) {
 		c.JSON(http.StatusNotFound, gin.H{"error": "not_found", "error_description": "no such endpoint on the auth origin"})
 	})
 	return r
+}
+
+// cors applies edge.CORS to a route; a preflight ends here.
+func cors(c *gin.Context) {
+	next := false
+	edge.CORS(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { next = true })).ServeHTTP(c.Writer, c.Request)
+	if !next {
+		c.Abort()
+	}
 }
 
 // requestLog logs one line per request. The query string is left out: it

@@ -1,5 +1,6 @@
 // Package web renders the consent app's HTML pages and sets the headers every
-// page carries.
+// response carries. Pages are plain HTML and CSS from this binary: no script
+// at all, nothing from another host.
 package web
 
 import (
@@ -8,6 +9,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+
+	"github.com/mcp-oauth/consent-app/internal/locale"
 )
 
 //go:embed templates/*.html
@@ -24,32 +27,84 @@ func Static() http.Handler {
 	return http.FileServer(http.FS(sub))
 }
 
+// ContentSecurityPolicy allows this origin's stylesheet and images and
+// nothing else: no script of any kind, no framing. form-action is left out
+// on purpose: browsers apply it to the redirects after a form post, and the
+// consent form's answer redirects to the client's own redirect URI.
+const ContentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+
 // SetSecurityHeaders sets the headers every response of the auth origin
-// carries. Pages use no inline script or style, so the policy forbids both.
+// carries.
 func SetSecurityHeaders(h http.Header) {
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", ContentSecurityPolicy)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+}
+
+// View is what every page template receives.
+type View struct {
+	L *locale.Localizer
+	// Title is the page's translated title.
+	Title string
+	// Languages is the language switcher; empty hides it.
+	Languages []locale.Choice
+	// Data is the page's own data.
+	Data any
+}
+
+// NewView returns the view of a page titled by message titleID whose
+// language switcher links to self (path and query; "" = no switcher).
+func NewView(l *locale.Localizer, self, titleID string, data any) View {
+	v := View{L: l, Title: l.T(titleID), Data: data}
+	if self != "" {
+		v.Languages = l.Choices(self)
+	}
+	return v
 }
 
 // Render writes the named page with status.
-func Render(w http.ResponseWriter, status int, name string, data any) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+func Render(w http.ResponseWriter, status int, name string, v View) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", v.L.Lang())
+	h.Set("Cache-Control", "no-store")
+	h.Add("Vary", "Accept-Language, Cookie")
 	w.WriteHeader(status)
-	if err := pages.ExecuteTemplate(w, name, data); err != nil {
+	if err := pages.ExecuteTemplate(w, name, v); err != nil {
 		slog.Error("render page", "page", name, "err", err)
 	}
 }
 
-// ErrorPage is the data of error.html.
-type ErrorPage struct {
-	Title   string
-	Message string
+// Message is the data of message.html: a title, what the person can do, and
+// optionally details we cannot translate (such as Hydra's error text).
+type Message struct {
+	Text   string
+	Detail string
+	// Problem styles the page as an error rather than a notice.
+	Problem bool
 }
 
-// Error renders a plain error page: a title and what the person can do.
-func Error(w http.ResponseWriter, status int, title, message string) {
-	Render(w, status, "error.html", ErrorPage{Title: title, Message: message})
+// Error renders an error page from message ids. The language switcher is
+// offered on GET requests, which a link can repeat.
+func Error(w http.ResponseWriter, r *http.Request, l *locale.Localizer, status int, titleID, textID string) {
+	ErrorDetail(w, r, l, status, titleID, textID, "")
+}
+
+// ErrorDetail is Error with an untranslated detail line.
+func ErrorDetail(w http.ResponseWriter, r *http.Request, l *locale.Localizer, status int, titleID, textID, detail string) {
+	Render(w, status, "message.html", NewView(l, selfIfGet(r), titleID, Message{Text: l.T(textID), Detail: detail, Problem: true}))
+}
+
+// Notice renders an informational page, such as "you are signed out".
+func Notice(w http.ResponseWriter, r *http.Request, l *locale.Localizer, titleID, textID string) {
+	Render(w, http.StatusOK, "message.html", NewView(l, selfIfGet(r), titleID, Message{Text: l.T(textID)}))
+}
+
+func selfIfGet(r *http.Request) string {
+	if r.Method != http.MethodGet {
+		return ""
+	}
+	return r.URL.RequestURI()
 }

@@ -1,0 +1,159 @@
+// Package clientmeta accepts OAuth Client ID Metadata Documents
+// (draft-ietf-oauth-client-id-metadata-document, which MCP 2025-11-25 prefers
+// to registration): a client whose client_id is an https URL publishes its
+// metadata at that URL instead of registering. The auth origin fetches the
+// document safely, checks it, and mirrors it into a Hydra client whose id is
+// derived from the URL — Hydra's admin routes cannot address a URL-shaped id
+// (DESIGN.md trap 14) — and the edge puts that id in place of the URL on
+// /oauth2/auth, /oauth2/token and /oauth2/revoke.
+package clientmeta
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	hydra "github.com/ory/hydra-client-go/v2"
+
+	"github.com/mcp-oauth/consent-app/internal/authorize"
+	"github.com/mcp-oauth/consent-app/internal/register"
+)
+
+// Error is a problem with a client's identifier URL or its document. It is
+// the client developer's to fix, and its description is safe to show.
+type Error struct{ Description string }
+
+func (e *Error) Error() string { return e.Description }
+
+func errorf(format string, a ...any) *Error { return &Error{Description: fmt.Sprintf(format, a...)} }
+
+// registeredVia marks Hydra clients mirrored from a metadata document; only
+// this package writes it, so a client cannot claim it.
+const registeredVia = "client_id_metadata_document"
+
+// IsURL reports whether a client_id is meant as a metadata document URL
+// rather than an id we issued.
+func IsURL(clientID string) bool {
+	lower := strings.ToLower(clientID)
+	return strings.HasPrefix(lower, "https://") || strings.HasPrefix(lower, "http://")
+}
+
+// HydraID is the Hydra client id that stands for a client identifier URL:
+// stable, so every instance of the consent app derives the same one, and
+// free of characters that break Hydra's admin routes.
+func HydraID(clientIDURL string) string {
+	sum := sha256.Sum256([]byte(clientIDURL))
+	return "cimd-" + hex.EncodeToString(sum[:20])
+}
+
+// TranslateClientID returns the Hydra id for a URL-shaped client_id and any
+// other client_id unchanged.
+func TranslateClientID(clientID string) string {
+	if IsURL(clientID) {
+		return HydraID(clientID)
+	}
+	return clientID
+}
+
+// ParseURL checks a client identifier URL (draft §3): https with a host and
+// a path other than "/", without dot segments, fragment, user information or
+// query. With allowLoopback (development only) loopback hosts may use http.
+func ParseURL(raw string, allowLoopback bool) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return nil, errorf("client_id %q is not an absolute URL", raw)
+	}
+	loopback := authorize.IsLoopback(u.Hostname())
+	switch {
+	case loopback && !allowLoopback:
+		return nil, errorf("client_id %q names this computer; loopback client_id URLs are accepted only in development mode", raw)
+	case u.Scheme == "http" && !loopback, u.Scheme != "https" && u.Scheme != "http":
+		return nil, errorf("client_id URLs must use https; %q does not", raw)
+	case u.Path == "" || u.Path == "/":
+		return nil, errorf("client_id %q has no path; the metadata document must be at a path such as /client.json", raw)
+	case u.User != nil:
+		return nil, errorf("client_id %q carries user information", raw)
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return nil, errorf("client_id %q has a fragment", raw)
+	case u.RawQuery != "" || strings.Contains(raw, "?"):
+		return nil, errorf("client_id %q has a query; client_id URLs must not", raw)
+	case slices.ContainsFunc(strings.Split(u.EscapedPath(), "/"), func(s string) bool { return s == "." || s == ".." }):
+		return nil, errorf("client_id %q has a . or .. path segment", raw)
+	}
+	return u, nil
+}
+
+// refused are members a metadata document may not contain: there is no way
+// to agree on a shared secret with a client known only by its URL.
+var refused = []string{"client_secret", "client_secret_expires_at"}
+
+// ValidateDocument checks a fetched document against its URL and our
+// registration rules, and returns the metadata to register. It is pure.
+func ValidateDocument(body []byte, clientIDURL string) (register.Metadata, error) {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(body, &members); err != nil {
+		return register.Metadata{}, errorf("the client metadata document at %s is not a JSON object", clientIDURL)
+	}
+	for _, name := range refused {
+		if _, ok := members[name]; ok {
+			return register.Metadata{}, errorf("the client metadata document at %s contains %s; documents must not carry secrets", clientIDURL, name)
+		}
+	}
+	var doc struct {
+		register.Metadata
+		ClientID string `json:"client_id"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return register.Metadata{}, errorf("the client metadata document at %s has a member of the wrong type", clientIDURL)
+	}
+	if doc.ClientID != clientIDURL {
+		return register.Metadata{}, errorf("the client metadata document at %s gives client_id %q; it must be the document's own URL, exactly", clientIDURL, doc.ClientID)
+	}
+	m := doc.Metadata
+	if m.TokenEndpointAuthMethod == "" {
+		m.TokenEndpointAuthMethod = "none"
+	}
+	if m.TokenEndpointAuthMethod != "none" {
+		return register.Metadata{}, errorf("the client metadata document at %s asks for token_endpoint_auth_method %q; only none is accepted for metadata-document clients", clientIDURL, m.TokenEndpointAuthMethod)
+	}
+	if verr := register.Validate(&m); verr != nil {
+		return register.Metadata{}, errorf("the client metadata document at %s: %s", clientIDURL, verr.Description)
+	}
+	return m, nil
+}
+
+// HydraClient is the Hydra client mirroring a validated document.
+func HydraClient(m register.Metadata, clientIDURL string, u *url.URL, mcpResourceURL string) hydra.OAuth2Client {
+	if m.ClientName == "" {
+		m.ClientName = u.Host
+	}
+	cl := register.HydraClient(m, mcpResourceURL)
+	id := HydraID(clientIDURL)
+	cl.ClientId = &id
+	cl.Metadata = map[string]any{"registered_via": registeredVia, "client_id_url": clientIDURL}
+	return cl
+}
+
+// VerifiedHost returns the host that vouches for a client — the host of its
+// metadata document — or "" for a client that registered itself, whose name
+// is only its own claim.
+func VerifiedHost(c *hydra.OAuth2Client) string {
+	if c == nil {
+		return ""
+	}
+	meta, _ := c.Metadata.(map[string]any)
+	via, _ := meta["registered_via"].(string)
+	raw, _ := meta["client_id_url"].(string)
+	if via != registeredVia || raw == "" || HydraID(raw) != c.GetClientId() {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}

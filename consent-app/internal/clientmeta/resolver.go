@@ -1,0 +1,104 @@
+package clientmeta
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	hydra "github.com/ory/hydra-client-go/v2"
+
+	"github.com/mcp-oauth/consent-app/internal/store"
+)
+
+// ErrUnavailable means our database or Hydra failed while resolving a
+// client: not the client's fault, worth retrying.
+var ErrUnavailable = errors.New("clientmeta: client resolution is unavailable")
+
+// Store keeps the URL-to-Hydra-id mapping and the fetch cache.
+type Store interface {
+	ClientDocument(ctx context.Context, url string) (store.ClientDocument, error)
+	SaveClientDocument(ctx context.Context, d store.ClientDocument) error
+}
+
+// HydraClients writes Hydra clients with a chosen id.
+type HydraClients interface {
+	PutClient(ctx context.Context, cl hydra.OAuth2Client) error
+}
+
+// Resolver turns a client identifier URL into the id of a Hydra client that
+// mirrors a fresh copy of its document.
+type Resolver struct {
+	Fetcher        *Fetcher
+	Store          Store
+	Hydra          HydraClients
+	MCPResourceURL string
+	Log            *slog.Logger
+	// Now is the clock; nil = time.Now.
+	Now func() time.Time
+}
+
+// Resolve returns the Hydra client id for clientIDURL. It fetches the
+// document again when the cached copy is stale, and checks that redirectURI
+// ("" = none given) is one the document lists. An *Error is the client's to
+// fix; ErrUnavailable is ours.
+func (r *Resolver) Resolve(ctx context.Context, clientIDURL, redirectURI string) (string, error) {
+	u, err := ParseURL(clientIDURL, r.Fetcher.AllowLoopback)
+	if err != nil {
+		return "", err
+	}
+	now := time.Now()
+	if r.Now != nil {
+		now = r.Now()
+	}
+	cached, err := r.Store.ClientDocument(ctx, clientIDURL)
+	switch {
+	case err == nil && now.Before(cached.FreshUntil):
+		return cached.HydraClientID, checkRedirect(cached.RedirectURIs, redirectURI, clientIDURL)
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return "", fmt.Errorf("%w: look up client document: %v", ErrUnavailable, err)
+	}
+
+	fetched, err := r.Fetcher.Fetch(ctx, u)
+	if err != nil {
+		return "", err
+	}
+	m, err := ValidateDocument(fetched.Body, clientIDURL)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(fetched.Body)
+	rec := store.ClientDocument{
+		URL:            clientIDURL,
+		HydraClientID:  HydraID(clientIDURL),
+		ClientName:     m.ClientName,
+		RedirectURIs:   m.RedirectURIs,
+		DocumentSHA256: hex.EncodeToString(sum[:]),
+		FetchedAt:      now,
+		FreshUntil:     now.Add(fetched.FreshFor),
+	}
+	if cached.DocumentSHA256 != rec.DocumentSHA256 {
+		if err := r.Hydra.PutClient(ctx, HydraClient(m, clientIDURL, u, r.MCPResourceURL)); err != nil {
+			return "", fmt.Errorf("%w: mirror client into Hydra: %v", ErrUnavailable, err)
+		}
+		r.Log.Info("client metadata document registered", "client_id", clientIDURL, "hydra_client_id", rec.HydraClientID,
+			"client_name", m.ClientName, "redirect_uris", m.RedirectURIs, "fresh_for", fetched.FreshFor)
+	}
+	if err := r.Store.SaveClientDocument(ctx, rec); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return rec.HydraClientID, checkRedirect(rec.RedirectURIs, redirectURI, clientIDURL)
+}
+
+// checkRedirect refuses a redirect URI the document does not list, before
+// Hydra does, with a message that says where to fix it.
+func checkRedirect(registered []string, redirectURI, clientIDURL string) error {
+	if redirectURI == "" || slices.Contains(registered, redirectURI) {
+		return nil
+	}
+	return errorf("redirect_uri %q is not listed in the client metadata document at %s", redirectURI, clientIDURL)
+}
