@@ -58,4 +58,6 @@ func (h *LogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	return &LogHandler{h.Handler.WithAttrs(attrs)}
 }
 
-func (h *LogHandler) WithGroup(name string) slog.Handler { return &LogHandler{h.Handler.WithGroup(name)} }
+func (h *LogHandler) WithGroup(name string) slog.Handler {
+	return &LogHandler{h.Handler.WithGroup(name)}
+}
