@@ -2,8 +2,8 @@
 // fronts Ory Hydra, signs people in, asks them which team an app may use and
 // what it may do there, and records each approval as a connection.
 //
-// Usage: consent-app [serve|migrate|seed-demo]. Configuration comes from the
-// environment; see internal/config.
+// Usage: consent-app [serve|migrate|seed-demo|healthcheck|config-vars].
+// Configuration comes from the environment; see internal/config.
 package main
 
 import (
@@ -24,10 +24,15 @@ import (
 	"github.com/mcp-oauth/consent-app/internal/password"
 	"github.com/mcp-oauth/consent-app/internal/server"
 	"github.com/mcp-oauth/consent-app/internal/store"
+	"github.com/mcp-oauth/consent-app/internal/telemetry"
+	"github.com/mcp-oauth/ops/envconfig"
+	"github.com/mcp-oauth/ops/health"
+	"github.com/mcp-oauth/ops/metrics"
+	"github.com/mcp-oauth/ops/requestid"
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	log := slog.New(requestid.NewLogHandler(slog.NewJSONHandler(os.Stderr, nil)))
 	slog.SetDefault(log)
 	cmd := "serve"
 	if len(os.Args) > 1 {
@@ -42,14 +47,24 @@ func main() {
 }
 
 func run(ctx context.Context, cmd string, log *slog.Logger) error {
-	cfg := config.FromEnv()
 	switch cmd {
 	case "serve", "migrate", "seed-demo":
+	case "config-vars":
+		// The README's table of variables, one row each.
+		fmt.Print(envconfig.Markdown("consent-app", config.Vars))
+		return nil
+	case "healthcheck":
+		// A container health check on an image without a shell.
+		return health.SelfCheck(ctx, config.FromEnv().ListenAddr)
 	default:
-		return fmt.Errorf("unknown command %q; use serve, migrate or seed-demo", cmd)
+		return fmt.Errorf("unknown command %q; use serve, migrate, seed-demo, healthcheck or config-vars", cmd)
 	}
+	cfg := config.FromEnv()
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	if cmd == "seed-demo" && cfg.Mode == envconfig.Production {
+		return errors.New("seed-demo creates accounts with published passwords; it runs only with MODE=development")
 	}
 	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -63,13 +78,22 @@ func run(ctx context.Context, cmd string, log *slog.Logger) error {
 	case "seed-demo":
 		return st.SeedDemo(ctx, password.Hash)
 	}
-	return serve(ctx, cfg, st, log)
+	return serve(ctx, cfg, pool, st, log)
 }
 
-func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger) error {
+func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, st *store.Store, log *slog.Logger) error {
+	reg := metrics.NewRegistry()
+	if err := metrics.Serve(ctx, cfg.MetricsAddr, reg, log); err != nil {
+		return fmt.Errorf("metrics listener: %w", err)
+	}
+	ready := health.Ready(map[string]health.Check{
+		"postgres":    pool.Ping,
+		"hydra_admin": health.HTTPCheck(&http.Client{Timeout: health.CheckTimeout}, cfg.HydraAdminURL+"/health/ready"),
+	})
 	srv := &http.Server{
-		Addr:              cfg.ListenAddr,
-		Handler:           server.New(server.Deps{Config: cfg, Hydra: hydraadmin.New(cfg.HydraAdminURL), Store: st, Log: log}),
+		Addr: cfg.ListenAddr,
+		Handler: server.New(server.Deps{Config: cfg, Hydra: hydraadmin.New(cfg.HydraAdminURL), Store: st, Log: log,
+			Metrics: telemetry.New(reg), Ready: ready}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -77,12 +101,13 @@ func serve(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Lo
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("consent app listening", "addr", cfg.ListenAddr, "issuer", cfg.PublicURL, "resource", cfg.MCPResourceURL)
+	log.Info("consent app listening", "addr", cfg.ListenAddr, "issuer", cfg.PublicURL, "resource", cfg.MCPResourceURL, "mode", cfg.Mode)
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
+	// Drain: stop accepting, let in-flight requests finish.
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -12,12 +12,16 @@ type Ports struct {
 	HydraPublic int // reached only through the consent app's proxy
 	HydraAdmin  int // reached only by the consent app and the MCP server
 	MCPServer   int
+	// The metrics listeners, apart from the public ones.
+	ConsentAppMetrics int
+	MCPServerMetrics  int
 }
 
 // DefaultPorts returns the local addresses of DESIGN.md, used by the run
 // command so that the printed URLs never change.
 func DefaultPorts() Ports {
-	return Ports{ConsentApp: 3000, HydraPublic: 4444, HydraAdmin: 4445, MCPServer: 8080}
+	return Ports{ConsentApp: 3000, HydraPublic: 4444, HydraAdmin: 4445, MCPServer: 8080,
+		ConsentAppMetrics: 9100, MCPServerMetrics: 9101}
 }
 
 // endpoints derives every address of one stack from its public host name and
@@ -83,7 +87,9 @@ func hydraEnv(e endpoints, dsn string, s Secrets) []string {
 
 func consentAppEnv(e endpoints, databaseURL string, s Secrets) []string {
 	return append(baseEnv(),
+		"MODE=development",
 		"LISTEN_ADDR="+listenAddr(e.ports.ConsentApp),
+		"METRICS_ADDR="+listenAddr(e.ports.ConsentAppMetrics),
 		"PUBLIC_URL="+e.issuer(),
 		"MCP_RESOURCE_URL="+e.mcpURL(),
 		"HYDRA_PUBLIC_URL="+e.hydraPublic(),
@@ -96,7 +102,9 @@ func consentAppEnv(e endpoints, databaseURL string, s Secrets) []string {
 
 func mcpServerEnv(e endpoints, databaseURL string) []string {
 	return append(baseEnv(),
+		"MODE=development",
 		"LISTEN_ADDR="+listenAddr(e.ports.MCPServer),
+		"METRICS_ADDR="+listenAddr(e.ports.MCPServerMetrics),
 		"MCP_RESOURCE_URL="+e.mcpURL(),
 		"AUTH_ISSUER="+e.issuer(),
 		"HYDRA_ADMIN_URL="+e.hydraAdmin(),

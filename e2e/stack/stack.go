@@ -261,7 +261,7 @@ func (s *Stack) applyDefaults() error {
 // error deep in a child's log) and picks free ones for the rest.
 func (s *Stack) choosePorts() error {
 	p := s.opts.Ports
-	fields := []*int{&p.ConsentApp, &p.HydraPublic, &p.HydraAdmin, &p.MCPServer}
+	fields := []*int{&p.ConsentApp, &p.HydraPublic, &p.HydraAdmin, &p.MCPServer, &p.ConsentAppMetrics, &p.MCPServerMetrics}
 	var missing int
 	for _, f := range fields {
 		if *f == 0 {

@@ -85,7 +85,7 @@ func (r *Resolver) Resolve(ctx context.Context, clientIDURL, redirectURI string)
 		if err := r.Hydra.PutClient(ctx, HydraClient(m, clientIDURL, u, r.MCPResourceURL)); err != nil {
 			return "", fmt.Errorf("%w: mirror client into Hydra: %v", ErrUnavailable, err)
 		}
-		r.Log.Info("client metadata document registered", "client_id", clientIDURL, "hydra_client_id", rec.HydraClientID,
+		r.Log.InfoContext(ctx, "client metadata document registered", "client_id", clientIDURL, "hydra_client_id", rec.HydraClientID,
 			"client_name", m.ClientName, "redirect_uris", m.RedirectURIs, "fresh_for", fetched.FreshFor)
 	}
 	if err := r.Store.SaveClientDocument(ctx, rec); err != nil {

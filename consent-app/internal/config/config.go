@@ -11,95 +11,101 @@ import (
 	"os"
 	"strings"
 
-	"github.com/mcp-oauth/consent-app/internal/authorize"
+	"github.com/mcp-oauth/ops/envconfig"
 )
 
-// Config is the consent app's configuration. Every field comes from the
-// environment variable named in its comment.
+// Vars declares every environment variable the consent app reads: the one
+// place they are named, with their defaults and meaning (README's table is
+// printed from it by `consent-app config-vars`).
+var Vars = []envconfig.Var{
+	envconfig.ModeVar,
+	{Name: "LISTEN_ADDR", Default: "localhost:3000", Meaning: "where the public HTTP server listens"},
+	{Name: "METRICS_ADDR", Meaning: "where Prometheus `/metrics` is served, apart from the public listener; empty disables it"},
+	{Name: "PUBLIC_URL", Default: "http://localhost:3000", Meaning: "the auth origin and OAuth issuer: scheme and host, no path or trailing slash"},
+	{Name: "MCP_RESOURCE_URL", Default: "http://localhost:8080/mcp", Meaning: "the canonical MCP server URL, the only audience tokens are granted for"},
+	{Name: "HYDRA_PUBLIC_URL", Default: "http://127.0.0.1:4444", Meaning: "Hydra's public listener, reached only through this app's proxy"},
+	{Name: "HYDRA_ADMIN_URL", Default: "http://127.0.0.1:4445", Meaning: "Hydra's admin API; never expose it"},
+	{Name: "DATABASE_URL", Meaning: "PostgreSQL URL of the app database (required)", Secret: true},
+	{Name: "TOKEN_HOOK_API_KEY", Meaning: "key Hydra sends in X-Token-Hook-Key when it calls the token hook (required, 16+ characters)", Secret: true},
+	{Name: "COOKIE_SECRET", Meaning: "keys the CSRF tokens (required, 32+ characters)", Secret: true},
+	{Name: "TRUSTED_PROXIES", Meaning: "comma-separated IPs or CIDR ranges of reverse proxies whose X-Forwarded-For is believed for sign-in throttling"},
+	{Name: "CLIENT_METADATA_ALLOW_LOOPBACK", Default: "false", Meaning: "development only: accept Client ID Metadata Documents on loopback hosts"},
+	{Name: "CLIENT_METADATA_CA_FILE", Meaning: "development only: PEM file of extra CAs trusted when fetching Client ID Metadata Documents"},
+}
+
+// Config is the consent app's configuration; see Vars for each field's
+// variable.
 type Config struct {
-	// ListenAddr (LISTEN_ADDR, default localhost:3000) is where the HTTP server listens.
-	ListenAddr string
-	// PublicURL (PUBLIC_URL, default http://localhost:3000) is the auth origin
-	// and Hydra's issuer: scheme and host, no path, no trailing slash.
-	PublicURL string
-	// MCPResourceURL (MCP_RESOURCE_URL, default http://localhost:8080/mcp) is
-	// the canonical MCP server URL: the only audience ever granted.
+	Mode           envconfig.Mode
+	ListenAddr     string
+	MetricsAddr    string
+	PublicURL      string
 	MCPResourceURL string
-	// HydraPublicURL (HYDRA_PUBLIC_URL, default http://127.0.0.1:4444) is
-	// Hydra's public listener, reached only through our reverse proxy.
 	HydraPublicURL string
-	// HydraAdminURL (HYDRA_ADMIN_URL, default http://127.0.0.1:4445).
-	HydraAdminURL string
-	// DatabaseURL (DATABASE_URL, required) is the app database.
-	DatabaseURL string
-	// TokenHookAPIKey (TOKEN_HOOK_API_KEY, required) is the key Hydra sends
-	// in X-Token-Hook-Key when it calls our token hook.
+	HydraAdminURL  string
+	DatabaseURL    string
+	// TokenHookAPIKey is the key Hydra sends in X-Token-Hook-Key when it
+	// calls our token hook.
 	TokenHookAPIKey string
-	// CookieSecret (COOKIE_SECRET, required, at least 32 characters) keys the
-	// CSRF tokens.
-	CookieSecret string
-	// ClientMetadataAllowLoopback (CLIENT_METADATA_ALLOW_LOOPBACK=true,
-	// default false; development only) accepts client_id URLs on loopback
-	// hosts, so that a client on this computer can serve its own Client ID
-	// Metadata Document. Refused unless PUBLIC_URL is itself on loopback.
-	ClientMetadataAllowLoopback bool
-	// ClientMetadataCAFile (CLIENT_METADATA_CA_FILE, default none;
-	// development only) is a PEM file of extra certificate authorities
-	// trusted when fetching metadata documents, for a local test server.
-	// Refused unless PUBLIC_URL is on loopback.
-	ClientMetadataCAFile string
-	// TrustedProxies (TRUSTED_PROXIES, default none) are the IP addresses or
-	// CIDR ranges of reverse proxies in front of the app, comma-separated.
-	// Only their X-Forwarded-For is believed when sign-ins are throttled per
-	// client address; with none, the peer address counts.
+	CookieSecret    string
+	// TrustedProxies are the reverse proxies in front of the app. Only their
+	// X-Forwarded-For is believed when sign-ins are throttled per client
+	// address; with none, the peer address counts.
 	TrustedProxies []string
+	// ClientMetadataAllowLoopback accepts client_id URLs on loopback hosts,
+	// so that a client on this computer can serve its own Client ID Metadata
+	// Document. Development only.
+	ClientMetadataAllowLoopback bool
+	// ClientMetadataCAFile is a PEM file of extra certificate authorities
+	// trusted when fetching metadata documents, for a local test server.
+	// Development only.
+	ClientMetadataCAFile string
+
+	// readErr holds what went wrong while reading (a bad _FILE, MODE).
+	readErr error
 }
 
 // FromEnv reads the configuration; call Validate before using it.
-func FromEnv() Config {
-	return Config{
-		ListenAddr:      env("LISTEN_ADDR", "localhost:3000"),
-		PublicURL:       env("PUBLIC_URL", "http://localhost:3000"),
-		MCPResourceURL:  env("MCP_RESOURCE_URL", "http://localhost:8080/mcp"),
-		HydraPublicURL:  env("HYDRA_PUBLIC_URL", "http://127.0.0.1:4444"),
-		HydraAdminURL:   env("HYDRA_ADMIN_URL", "http://127.0.0.1:4445"),
-		DatabaseURL:     os.Getenv("DATABASE_URL"),
-		TokenHookAPIKey: os.Getenv("TOKEN_HOOK_API_KEY"),
-		CookieSecret:    os.Getenv("COOKIE_SECRET"),
-		TrustedProxies:  list(os.Getenv("TRUSTED_PROXIES")),
+func FromEnv() Config { return FromLookup(os.Getenv) }
 
-		ClientMetadataAllowLoopback: os.Getenv("CLIENT_METADATA_ALLOW_LOOPBACK") == "true",
-		ClientMetadataCAFile:        os.Getenv("CLIENT_METADATA_CA_FILE"),
-	}
-}
+// FromLookup reads the configuration through getenv.
+func FromLookup(getenv func(string) string) Config {
+	src := envconfig.New(Vars, getenv)
+	mode, modeErr := envconfig.ParseMode(src.String("MODE"))
+	c := Config{
+		Mode:            mode,
+		ListenAddr:      src.String("LISTEN_ADDR"),
+		MetricsAddr:     src.String("METRICS_ADDR"),
+		PublicURL:       src.String("PUBLIC_URL"),
+		MCPResourceURL:  src.String("MCP_RESOURCE_URL"),
+		HydraPublicURL:  src.String("HYDRA_PUBLIC_URL"),
+		HydraAdminURL:   src.String("HYDRA_ADMIN_URL"),
+		DatabaseURL:     src.String("DATABASE_URL"),
+		TokenHookAPIKey: src.String("TOKEN_HOOK_API_KEY"),
+		CookieSecret:    src.String("COOKIE_SECRET"),
+		TrustedProxies:  src.List("TRUSTED_PROXIES"),
 
-func list(s string) []string {
-	var out []string
-	for f := range strings.SplitSeq(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
+		ClientMetadataAllowLoopback: src.Bool("CLIENT_METADATA_ALLOW_LOOPBACK"),
+		ClientMetadataCAFile:        src.String("CLIENT_METADATA_CA_FILE"),
 	}
-	return out
-}
-
-func env(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
+	c.readErr = errors.Join(modeErr, src.Err())
+	return c
 }
 
 // Validate reports every problem at once, in plain words.
 func (c Config) Validate() error {
-	var errs []error
+	errs := []error{c.readErr}
 	if c.ListenAddr == "" {
 		errs = append(errs, errors.New("LISTEN_ADDR is empty"))
 	}
 	if err := checkOrigin("PUBLIC_URL", c.PublicURL); err != nil {
 		errs = append(errs, err)
+	} else if c.Mode != "" {
+		errs = append(errs, envconfig.CheckPublicURL(c.Mode, "PUBLIC_URL", c.PublicURL))
 	}
 	if err := checkURL("MCP_RESOURCE_URL", c.MCPResourceURL); err != nil {
+		errs = append(errs, err)
+	} else if err := envconfig.CheckPublicURL(c.Mode, "MCP_RESOURCE_URL", c.MCPResourceURL); c.Mode != "" && err != nil {
 		errs = append(errs, err)
 	} else if u, _ := url.Parse(c.MCPResourceURL); u.Fragment != "" || u.RawQuery != "" {
 		errs = append(errs, errors.New("MCP_RESOURCE_URL must not have a query or fragment"))
@@ -120,8 +126,8 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("COOKIE_SECRET is required and must be at least 32 characters"))
 	}
 	if c.ClientMetadataAllowLoopback || c.ClientMetadataCAFile != "" {
-		if u, err := url.Parse(c.PublicURL); err == nil && !authorize.IsLoopback(u.Hostname()) {
-			errs = append(errs, errors.New("CLIENT_METADATA_ALLOW_LOOPBACK and CLIENT_METADATA_CA_FILE are for development: they need a PUBLIC_URL on localhost, 127.0.0.1 or [::1]"))
+		if u, err := url.Parse(c.PublicURL); c.Mode == envconfig.Production || (err == nil && !envconfig.IsLoopback(u.Hostname())) {
+			errs = append(errs, errors.New("CLIENT_METADATA_ALLOW_LOOPBACK and CLIENT_METADATA_CA_FILE are for development: they need MODE=development and a PUBLIC_URL on localhost, 127.0.0.1 or [::1]"))
 		}
 	}
 	if c.ClientMetadataCAFile != "" {

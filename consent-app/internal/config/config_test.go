@@ -1,12 +1,17 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mcp-oauth/ops/envconfig"
 )
 
 func valid() Config {
 	return Config{
+		Mode:            envconfig.Development,
 		ListenAddr:      "localhost:3000",
 		PublicURL:       "http://localhost:3000",
 		MCPResourceURL:  "http://localhost:8080/mcp",
@@ -25,6 +30,19 @@ func TestValidate(t *testing.T) {
 		wantErr []string
 	}{
 		{"valid", func(*Config) {}, nil},
+		{"production refuses plain http", func(c *Config) { c.Mode = envconfig.Production }, []string{"PUBLIC_URL is plain http", "MCP_RESOURCE_URL is plain http"}},
+		{"production over https", func(c *Config) {
+			c.Mode = envconfig.Production
+			c.PublicURL = "https://auth.example.com"
+			c.MCPResourceURL = "https://mcp.example.com/mcp"
+		}, nil},
+		{"development http only on loopback", func(c *Config) { c.PublicURL = "http://auth.example.com" }, []string{"PUBLIC_URL may use plain http only on localhost"}},
+		{"production refuses development options", func(c *Config) {
+			c.Mode = envconfig.Production
+			c.PublicURL = "https://localhost:3000"
+			c.MCPResourceURL = "https://localhost:8080/mcp"
+			c.ClientMetadataAllowLoopback = true
+		}, []string{"CLIENT_METADATA_ALLOW_LOOPBACK and CLIENT_METADATA_CA_FILE are for development"}},
 		{"issuer with trailing slash", func(c *Config) { c.PublicURL = "http://localhost:3000/" }, []string{"PUBLIC_URL must be an origin"}},
 		{"resource with fragment", func(c *Config) { c.MCPResourceURL = "http://localhost:8080/mcp#x" }, []string{"MCP_RESOURCE_URL must not have"}},
 		{"development loopback on a loopback issuer", func(c *Config) { c.ClientMetadataAllowLoopback = true }, nil},
@@ -61,5 +79,35 @@ func TestValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestFromLookup(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "cookie")
+	if err := os.WriteFile(secret, []byte(strings.Repeat("c", 40)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"MODE":               "development",
+		"DATABASE_URL":       "postgres://localhost/app",
+		"TOKEN_HOOK_API_KEY": strings.Repeat("k", 16),
+		"COOKIE_SECRET_FILE": secret,
+	}
+	c := FromLookup(func(k string) string { return env[k] })
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate() = %v", err)
+	}
+	if c.CookieSecret != strings.Repeat("c", 40) || c.ListenAddr != "localhost:3000" || c.MetricsAddr != "" {
+		t.Errorf("config = %+v", c)
+	}
+
+	// Unset MODE means production: the local defaults are plain http.
+	delete(env, "MODE")
+	if err := FromLookup(func(k string) string { return env[k] }).Validate(); err == nil || !strings.Contains(err.Error(), "production needs https") {
+		t.Errorf("default mode: %v, want production's https requirement", err)
+	}
+	env["MODE"] = "staging"
+	if err := FromLookup(func(k string) string { return env[k] }).Validate(); err == nil || !strings.Contains(err.Error(), "MODE must be") {
+		t.Errorf("MODE=staging: %v", err)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/mcp-oauth/consent-app/internal/locale"
 	"github.com/mcp-oauth/consent-app/internal/login"
 	"github.com/mcp-oauth/consent-app/internal/store"
+	"github.com/mcp-oauth/consent-app/internal/telemetry"
 	"github.com/mcp-oauth/consent-app/internal/web"
 )
 
@@ -50,6 +51,8 @@ type Handler struct {
 	Locale         *locale.Catalog
 	MCPResourceURL string
 	Log            *slog.Logger
+	// Metrics counts decisions; nil counts nothing.
+	Metrics *telemetry.Metrics
 }
 
 // Page is the data of consent.html.
@@ -166,6 +169,7 @@ func (h *Handler) Submit(c *gin.Context) {
 		return
 	}
 	if c.PostForm("action") != "allow" {
+		h.Metrics.Consent("denied")
 		h.reject(c, l, challenge, hydraadmin.Rejection{Error: "access_denied", Description: "The user denied the request."})
 		return
 	}
@@ -177,9 +181,11 @@ func (h *Handler) Submit(c *gin.Context) {
 	plan, rej, userErr := Decide(req, c.PostForm("team_id"), teams, h.MCPResourceURL)
 	switch {
 	case rej != nil:
+		h.Metrics.Consent("refused")
 		h.reject(c, l, challenge, *rej)
 		return
 	case userErr != "":
+		h.Metrics.Consent("no_team")
 		h.page(c, l, http.StatusBadRequest, req, userErr)
 		return
 	}
@@ -207,13 +213,14 @@ func (h *Handler) Submit(c *gin.Context) {
 		// Nothing is half-granted: without Hydra's acceptance the connection
 		// can never carry a token, so it goes.
 		if derr := h.Store.DeleteConnection(context.WithoutCancel(c), connID); derr != nil {
-			h.Log.Error("delete unaccepted connection", "connection_id", connID, "err", derr)
+			h.Log.ErrorContext(c, "delete unaccepted connection", "connection_id", connID, "err", derr)
 		}
 		login.HydraError(c, l, h.Log, err)
 		return
 	}
-	h.Log.Info("consent granted", "user_id", req.GetSubject(), "team_id", plan.Team.ID,
+	h.Log.InfoContext(c, "consent granted", "user_id", req.GetSubject(), "team_id", plan.Team.ID,
 		"client_id", req.Client.GetClientId(), "connection_id", connID, "scopes", plan.Scopes)
+	h.Metrics.Consent("granted")
 	c.Redirect(http.StatusFound, redirect)
 }
 
@@ -294,7 +301,7 @@ func (h *Handler) reject(c *gin.Context, l *locale.Localizer, challenge string, 
 }
 
 func (h *Handler) unavailable(c *gin.Context, l *locale.Localizer, op string, err error) {
-	h.Log.Error(op, "err", err)
+	h.Log.ErrorContext(c, op, "err", err)
 	web.Error(c.Writer, c.Request, l, http.StatusServiceUnavailable, "error.unavailable.title", "error.unavailable.message")
 }
 

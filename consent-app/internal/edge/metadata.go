@@ -72,7 +72,7 @@ func Correct(hydraDoc map[string]any, publicURL string) map[string]any {
 func (m *Metadata) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	doc, err := m.document(r.Context())
 	if err != nil {
-		m.Log.Error("fetch hydra discovery", "err", err)
+		m.Log.ErrorContext(r.Context(), "fetch hydra discovery", "err", err)
 		w.Header().Set("Retry-After", "5")
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{
 			"error": "temporarily_unavailable", "error_description": "authorization server metadata is unavailable; try again shortly"})

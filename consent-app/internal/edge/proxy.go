@@ -66,7 +66,7 @@ func (p *Proxy) Handler() http.Handler {
 		},
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			p.Log.Error("hydra public endpoint unreachable", "path", r.URL.Path, "err", err)
+			p.Log.ErrorContext(r.Context(), "hydra public endpoint unreachable", "path", r.URL.Path, "err", err)
 			w.Header().Set("Retry-After", "5")
 			writeJSON(w, http.StatusServiceUnavailable, oauthError{"temporarily_unavailable", "the authorization server is unavailable; try again shortly"})
 		},
@@ -111,11 +111,11 @@ func (p *Proxy) prepareAuthorize(w http.ResponseWriter, r *http.Request) bool {
 		var ce *clientmeta.Error
 		switch {
 		case errors.As(err, &ce):
-			p.Log.Info("client metadata document refused", "client_id", clientID, "reason", ce.Description)
+			p.Log.InfoContext(r.Context(), "client metadata document refused", "client_id", clientID, "reason", ce.Description)
 			web.ErrorDetail(w, r, l(), http.StatusBadRequest, "edge.identify.title", "edge.identify.message", ce.Description)
 			return false
 		case err != nil:
-			p.Log.Error("resolve client metadata document", "client_id", clientID, "err", err)
+			p.Log.ErrorContext(r.Context(), "resolve client metadata document", "client_id", clientID, "err", err)
 			w.Header().Set("Retry-After", "5")
 			web.Error(w, r, l(), http.StatusServiceUnavailable, "error.unavailable.title", "error.unavailable.message")
 			return false

@@ -145,7 +145,7 @@ func (h *Handler) Submit(c *gin.Context) {
 	if wait := h.Throttle.Wait(account, address); wait > 0 {
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		page.Error = l.N("login.error.throttled", int(math.Ceil(wait.Minutes())))
-		h.Log.Warn("sign-in throttled", "client_id", req.Client.GetClientId(), "retry_after_s", int(math.Ceil(wait.Seconds())))
+		h.Log.WarnContext(c, "sign-in throttled", "client_id", req.Client.GetClientId(), "retry_after_s", int(math.Ceil(wait.Seconds())))
 		h.form(c, l, http.StatusTooManyRequests, req, page)
 		return
 	}
@@ -157,7 +157,7 @@ func (h *Handler) Submit(c *gin.Context) {
 		h.form(c, l, http.StatusUnauthorized, req, page)
 		return
 	case err != nil:
-		h.Log.Error("look up user", "err", err)
+		h.Log.ErrorContext(c, "look up user", "err", err)
 		web.Error(c.Writer, c.Request, l, http.StatusServiceUnavailable, "error.unavailable.title", "error.unavailable.message")
 		return
 	}
@@ -168,7 +168,7 @@ func (h *Handler) Submit(c *gin.Context) {
 	if err == nil {
 		// A fresh session identifier: one planted before sign-in is void.
 		h.CSRF.Renew(c.Writer)
-		h.Log.Info("signed in", "user_id", user.ID, "client_id", req.Client.GetClientId(), "remember", page.Remember)
+		h.Log.InfoContext(c, "signed in", "user_id", user.ID, "client_id", req.Client.GetClientId(), "remember", page.Remember)
 	}
 	h.redirect(c, l, redirect, err)
 }
@@ -190,7 +190,7 @@ func (h *Handler) authenticate(ctx context.Context, email, pw string) (store.Use
 	}
 	match, err := password.Verify(pw, user.PasswordHash)
 	if err != nil {
-		h.Log.Error("stored password hash is unreadable", "user_id", user.ID, "err", err)
+		h.Log.ErrorContext(ctx, "stored password hash is unreadable", "user_id", user.ID, "err", err)
 	}
 	if !match {
 		return store.User{}, errBadCredentials
@@ -241,11 +241,11 @@ func (h *Handler) redirect(c *gin.Context, l *locale.Localizer, to string, err e
 func HydraError(c *gin.Context, l *locale.Localizer, log *slog.Logger, err error) {
 	if errors.Is(err, hydraadmin.ErrChallengeInvalid) || errors.Is(err, hydraadmin.ErrRejected) {
 		if errors.Is(err, hydraadmin.ErrRejected) {
-			log.Warn("hydra refused a challenge", "err", err)
+			log.WarnContext(c, "hydra refused a challenge", "err", err)
 		}
 		web.Error(c.Writer, c.Request, l, http.StatusBadRequest, "error.expired.title", "error.expired.message")
 		return
 	}
-	log.Error("hydra admin call failed", "err", err)
+	log.ErrorContext(c, "hydra admin call failed", "err", err)
 	web.Error(c.Writer, c.Request, l, http.StatusServiceUnavailable, "error.unavailable.title", "error.unavailable.message")
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/mcp-oauth/catalog"
 	"github.com/mcp-oauth/consent-app/internal/authorize"
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
+	"github.com/mcp-oauth/consent-app/internal/telemetry"
 )
 
 // Limits on what one registration may contain.
@@ -203,10 +204,13 @@ type Handler struct {
 	Hydra          hydraadmin.Admin
 	MCPResourceURL string
 	Log            *slog.Logger
+	// Metrics counts outcomes; nil counts nothing.
+	Metrics *telemetry.Metrics
 }
 
 // Register handles a registration request.
 func (h *Handler) Register(c *gin.Context) {
+	defer func() { h.Metrics.Registration(registrationOutcome(c.Writer.Status())) }()
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -242,11 +246,11 @@ func (h *Handler) Register(c *gin.Context) {
 	created, err := h.Hydra.CreateClient(c, cl)
 	if err != nil {
 		if errors.Is(err, hydraadmin.ErrRejected) {
-			h.Log.Warn("hydra refused a registration", "err", err)
+			h.Log.WarnContext(c, "hydra refused a registration", "err", err)
 			c.JSON(http.StatusBadRequest, Error{"invalid_client_metadata", "the client metadata was refused by the authorization server"})
 			return
 		}
-		h.Log.Error("register client", "err", err)
+		h.Log.ErrorContext(c, "register client", "err", err)
 		c.Header("Retry-After", "5")
 		c.JSON(http.StatusServiceUnavailable, Error{"temporarily_unavailable", "registration is unavailable; try again shortly"})
 		return
@@ -271,7 +275,7 @@ func (h *Handler) Register(c *gin.Context) {
 		never := int64(0)
 		resp.ClientSecretExpiresAt = &never
 	}
-	h.Log.Info("client registered", "client_id", resp.ClientID, "client_name", m.ClientName,
+	h.Log.InfoContext(c, "client registered", "client_id", resp.ClientID, "client_name", m.ClientName,
 		"auth_method", m.TokenEndpointAuthMethod, "redirect_uris", m.RedirectURIs)
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusCreated, resp)
@@ -283,4 +287,14 @@ func jsonFieldError(err error) string {
 		return fmt.Sprintf("%s must be %s", te.Field, te.Type)
 	}
 	return "malformed JSON"
+}
+
+func registrationOutcome(status int) string {
+	switch {
+	case status == http.StatusCreated:
+		return "created"
+	case status >= 500:
+		return "unavailable"
+	}
+	return "invalid"
 }

@@ -20,8 +20,11 @@ import (
 	"github.com/mcp-oauth/consent-app/internal/logout"
 	"github.com/mcp-oauth/consent-app/internal/register"
 	"github.com/mcp-oauth/consent-app/internal/store"
+	"github.com/mcp-oauth/consent-app/internal/telemetry"
 	"github.com/mcp-oauth/consent-app/internal/tokenhook"
 	"github.com/mcp-oauth/consent-app/internal/web"
+	"github.com/mcp-oauth/ops/health"
+	"github.com/mcp-oauth/ops/requestid"
 )
 
 // Deps are the server's collaborators.
@@ -30,6 +33,10 @@ type Deps struct {
 	Hydra  hydraadmin.Admin
 	Store  *store.Store
 	Log    *slog.Logger
+	// Metrics may be nil (no metrics).
+	Metrics *telemetry.Metrics
+	// Ready answers /readyz.
+	Ready http.Handler
 }
 
 // New returns the consent app's HTTP handler. cfg must have been validated.
@@ -42,13 +49,17 @@ func New(d Deps) http.Handler {
 	languages := locale.MustNew(locale.Options{SecureCookies: cfg.SecureCookies(), Log: d.Log})
 
 	r := gin.New()
+	// Handlers log with the gin context; this makes it reach the request's
+	// context and so its request id.
+	r.ContextWithFallback = true
 	// Client IPs (for sign-in throttling) come from X-Forwarded-For only
 	// when the peer is a configured proxy; Validate checked the list.
 	_ = r.SetTrustedProxies(cfg.TrustedProxies)
-	r.Use(requestLog(d.Log), recovery(d.Log))
+	r.Use(requestID, requestLog(d.Log, d.Metrics), recovery(d.Log))
 	r.Use(func(c *gin.Context) { web.SetSecurityHeaders(c.Writer.Header()) })
 
-	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	r.GET("/healthz", gin.WrapF(health.Live))
+	r.GET("/readyz", gin.WrapH(d.Ready))
 	r.GET("/static/*file", gin.WrapH(http.StripPrefix("/static/", web.Static())))
 
 	meta := &edge.Metadata{
@@ -80,7 +91,7 @@ func New(d Deps) http.Handler {
 		}
 	}
 
-	reg := &register.Handler{Hydra: d.Hydra, MCPResourceURL: cfg.MCPResourceURL, Log: d.Log}
+	reg := &register.Handler{Hydra: d.Hydra, MCPResourceURL: cfg.MCPResourceURL, Log: d.Log, Metrics: d.Metrics}
 	r.POST("/oauth2/register", cors, reg.Register)
 	r.OPTIONS("/oauth2/register", cors)
 
@@ -89,7 +100,7 @@ func New(d Deps) http.Handler {
 	r.GET("/login", lh.Show)
 	r.POST("/login", lh.Submit)
 
-	ch := &consent.Handler{Hydra: d.Hydra, Store: d.Store, CSRF: protector, Locale: languages, MCPResourceURL: cfg.MCPResourceURL, Log: d.Log}
+	ch := &consent.Handler{Hydra: d.Hydra, Store: d.Store, CSRF: protector, Locale: languages, MCPResourceURL: cfg.MCPResourceURL, Log: d.Log, Metrics: d.Metrics}
 	r.GET("/consent", ch.Show)
 	r.POST("/consent", ch.Submit)
 
@@ -98,7 +109,7 @@ func New(d Deps) http.Handler {
 	r.POST("/logout", oh.Submit)
 	r.GET("/logged-out", oh.Done)
 
-	hook := &tokenhook.Handler{APIKey: cfg.TokenHookAPIKey, Connections: d.Store, Log: d.Log}
+	hook := &tokenhook.Handler{APIKey: cfg.TokenHookAPIKey, Connections: d.Store, Log: d.Log, Metrics: d.Metrics}
 	r.POST("/internal/token-hook", hook.ServeHook)
 
 	// Hydra sends the browser here when a flow fails before reaching the client.
@@ -121,14 +132,24 @@ func cors(c *gin.Context) {
 	}
 }
 
-// requestLog logs one line per request. The query string is left out: it
-// carries challenges and codes.
-func requestLog(log *slog.Logger) gin.HandlerFunc {
+// requestID gives the request an id (ops/requestid) before anything logs.
+func requestID(c *gin.Context) {
+	requestid.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		c.Request = r
+		c.Next()
+	})).ServeHTTP(c.Writer, c.Request)
+}
+
+// requestLog logs one line per request and counts it by route. The query
+// string is left out: it carries challenges and codes.
+func requestLog(log *slog.Logger, m *telemetry.Metrics) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		log.Info("request", "method", c.Request.Method, "path", c.Request.URL.Path,
-			"status", c.Writer.Status(), "duration_ms", time.Since(start).Milliseconds())
+		took := time.Since(start)
+		m.Request(c.FullPath(), c.Writer.Status(), took)
+		log.InfoContext(c, "request", "method", c.Request.Method, "path", c.Request.URL.Path,
+			"status", c.Writer.Status(), "duration_ms", took.Milliseconds())
 	}
 }
 
@@ -138,7 +159,7 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		defer func() {
 			if p := recover(); p != nil {
-				log.Error("panic in handler", "path", c.Request.URL.Path, "panic", p)
+				log.ErrorContext(c, "panic in handler", "path", c.Request.URL.Path, "panic", p)
 				c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "server_error", "error_description": "internal error"})
 			}
 		}()

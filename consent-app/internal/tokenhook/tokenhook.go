@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/mcp-oauth/consent-app/internal/store"
+	"github.com/mcp-oauth/consent-app/internal/telemetry"
 )
 
 // HeaderName carries the shared key Hydra is configured to send.
@@ -30,6 +31,8 @@ type Handler struct {
 	APIKey      string
 	Connections Connections
 	Log         *slog.Logger
+	// Metrics counts decisions; nil counts nothing.
+	Metrics *telemetry.Metrics
 }
 
 // Request is the part of Hydra's hook payload we read.
@@ -96,17 +99,19 @@ func (h *Handler) ServeHook(c *gin.Context) {
 		if st, err = h.Connections.ConnectionState(c, connID); err != nil {
 			// Fail closed: Hydra turns any non-2xx, non-403 answer into an
 			// error for the client, and no token is issued.
-			h.Log.Error("token hook: look up connection", "connection_id", connID, "err", err)
+			h.Log.ErrorContext(c, "token hook: look up connection", "connection_id", connID, "err", err)
 			c.JSON(http.StatusServiceUnavailable, gin.H{"error": "temporarily_unavailable"})
 			return
 		}
 	}
 	v := Decide(req.Request.GrantTypes, req.Session.IDToken.Subject, req.Request.ClientID, connID, st)
 	if !v.Allow {
-		h.Log.Info("token refused", "reason", v.Reason, "client_id", req.Request.ClientID,
+		h.Log.InfoContext(c, "token refused", "reason", v.Reason, "client_id", req.Request.ClientID,
 			"connection_id", connID, "grant_types", req.Request.GrantTypes)
+		h.Metrics.TokenHook("refused: " + v.Reason)
 		c.Status(http.StatusForbidden)
 		return
 	}
+	h.Metrics.TokenHook("allowed")
 	c.Status(http.StatusNoContent)
 }

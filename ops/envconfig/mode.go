@@ -1,0 +1,58 @@
+package envconfig
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// Mode is how strict a service is. Production is the default: a deployment
+// has to opt out of safety, never into it.
+type Mode string
+
+const (
+	Production  Mode = "production"
+	Development Mode = "development"
+)
+
+// ModeVar declares MODE for a service's table.
+var ModeVar = Var{Name: "MODE", Default: string(Production),
+	Meaning: "`production` refuses plain-http public URLs and demo seeding; `development` allows http on loopback hosts"}
+
+// ParseMode checks a MODE value.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case Production, Development:
+		return m, nil
+	}
+	return "", fmt.Errorf("MODE must be production or development, got %q", s)
+}
+
+// CheckPublicURL checks a URL that clients or browsers use: https, or, in
+// development, http on a loopback host.
+func CheckPublicURL(m Mode, name, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("%s must be an absolute https URL, got %q", name, raw)
+	}
+	if u.Scheme == "https" {
+		return nil
+	}
+	if m == Production {
+		return fmt.Errorf("%s is plain http (%s); production needs https (set MODE=development for a local run)", name, raw)
+	}
+	if !IsLoopback(u.Hostname()) {
+		return fmt.Errorf("%s may use plain http only on localhost, 127.0.0.1 or [::1], got %q", name, raw)
+	}
+	return nil
+}
+
+// IsLoopback reports whether host names this computer.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
