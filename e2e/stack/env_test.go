@@ -29,7 +29,7 @@ var testSecrets = Secrets{System: "system-secret", TokenHookAPIKey: "hook-key", 
 func TestChildEnvironments(t *testing.T) {
 	t.Setenv("DSN", "postgres://leak")          // must not reach Hydra
 	t.Setenv("DATABASE_URL", "postgres://leak") // nor the services
-	ep := endpoints{host: "localhost", ports: Ports{ConsentApp: 3000, HydraPublic: 4444, HydraAdmin: 4445, MCPServer: 8080}}
+	ep := endpoints{host: "localhost", ports: DefaultPorts()}
 
 	tests := []struct {
 		name string
@@ -62,7 +62,9 @@ func TestChildEnvironments(t *testing.T) {
 			name: "consent-app",
 			env:  consentAppEnv(ep, "postgres://h/app", testSecrets),
 			want: map[string]string{
+				"MODE":               "development",
 				"LISTEN_ADDR":        "127.0.0.1:3000",
+				"METRICS_ADDR":       "127.0.0.1:9100",
 				"PUBLIC_URL":         "http://localhost:3000",
 				"MCP_RESOURCE_URL":   "http://localhost:8080/mcp",
 				"HYDRA_PUBLIC_URL":   "http://127.0.0.1:4444",
@@ -76,7 +78,9 @@ func TestChildEnvironments(t *testing.T) {
 			name: "mcp-server",
 			env:  mcpServerEnv(ep, "postgres://h/app"),
 			want: map[string]string{
+				"MODE":             "development",
 				"LISTEN_ADDR":      "127.0.0.1:8080",
+				"METRICS_ADDR":     "127.0.0.1:9101",
 				"MCP_RESOURCE_URL": "http://localhost:8080/mcp",
 				"AUTH_ISSUER":      "http://localhost:3000",
 				"HYDRA_ADMIN_URL":  "http://127.0.0.1:4445",
