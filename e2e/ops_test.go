@@ -11,9 +11,28 @@ import (
 // TestOperations checks what operators rely on: readiness, request ids, and
 // metrics on their own listener only.
 func TestOperations(t *testing.T) {
-	// One registration, consent and token exchange for the counters below.
-	if _, err := connect(t, as(alice, "Acme Corp")); err != nil {
+	// One registration, consent and token exchange, and two tool calls on
+	// one token (the second verified from the cache), for the counters below.
+	c, err := connect(t, as(alice, "Acme Corp"))
+	if err != nil {
 		t.Fatal(err)
+	}
+	var me whoami
+	callTool(t, c.session, "whoami", nil, &me)
+	callTool(t, c.session, "whoami", nil, &me)
+	for name, origin := range map[string]string{"consent app": st.IssuerURL, "MCP server": strings.TrimSuffix(st.MCPURL, "/mcp")} {
+		resp, err := http.Get(origin + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"hydra_admin":"ok"`) || !strings.Contains(string(body), `"postgres":"ok"`) {
+			t.Errorf("%s /readyz: HTTP %d %s", name, resp.StatusCode, body)
+		}
+		if id := resp.Header.Get("X-Request-Id"); id == "" {
+			t.Errorf("%s: no X-Request-Id on the response", name)
+		}
 	}
 	resp, err := http.Get(st.IssuerURL + "/readyz")
 	if err != nil {
@@ -41,6 +60,18 @@ func TestOperations(t *testing.T) {
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("consent app metrics lack %s", want)
+		}
+	}
+	metrics = scrape(t, st.Ports.MCPServerMetrics)
+	for _, want := range []string{
+		`http_requests_total{route="/mcp",status="200"}`,
+		`mcp_tool_calls_total{outcome="ok",tool="whoami"}`,
+		`verification_cache_lookups_total{result="hit"}`,
+		`verification_cache_lookups_total{result="miss"}`,
+		`introspection_duration_seconds_count{outcome="ok"}`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("MCP server metrics lack %s", want)
 		}
 	}
 }

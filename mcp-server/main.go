@@ -2,7 +2,9 @@
 //
 //	mcp-server [serve]   serve MCP, metadata and /healthz (default)
 //	mcp-server migrate   apply the database migrations and exit
-//	mcp-server seed-demo add the demo invoices and exit (idempotent)
+//	mcp-server seed-demo add the demo invoices and exit (idempotent; development only)
+//	mcp-server healthcheck  exit 0 when the running server is ready (container health checks)
+//	mcp-server config-vars  print the README's table of environment variables
 //
 // All configuration comes from the environment; see internal/config.
 package main
@@ -17,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,11 +29,17 @@ import (
 	"github.com/mcp-oauth/mcp-server/internal/introspect"
 	"github.com/mcp-oauth/mcp-server/internal/server"
 	"github.com/mcp-oauth/mcp-server/internal/store"
+	"github.com/mcp-oauth/mcp-server/internal/telemetry"
 	"github.com/mcp-oauth/mcp-server/internal/tools"
+	"github.com/mcp-oauth/ops/envconfig"
+	"github.com/mcp-oauth/ops/health"
+	"github.com/mcp-oauth/ops/metrics"
+	"github.com/mcp-oauth/ops/requestid"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	log := slog.New(requestid.NewLogHandler(slog.NewJSONHandler(os.Stderr, nil)))
 	if err := run(log, os.Args[1:]); err != nil {
 		log.Error("mcp-server failed", "error", err)
 		os.Exit(1)
@@ -45,13 +54,23 @@ func run(log *slog.Logger, args []string) error {
 	if len(args) > 1 {
 		return fmt.Errorf("unexpected arguments after %q: %q", cmd, args[1:])
 	}
-	if cmd != "serve" && cmd != "migrate" && cmd != "seed-demo" {
-		return fmt.Errorf("unknown command %q; use serve (default), migrate or seed-demo", cmd)
+	switch cmd {
+	case "serve", "migrate", "seed-demo":
+	case "config-vars":
+		fmt.Print(envconfig.Markdown("mcp-server", config.Vars))
+		return nil
+	case "healthcheck":
+		return health.SelfCheck(context.Background(), config.FromEnv(os.Getenv).ListenAddr)
+	default:
+		return fmt.Errorf("unknown command %q; use serve (default), migrate, seed-demo, healthcheck or config-vars", cmd)
 	}
 
 	cfg := config.FromEnv(os.Getenv)
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	if cmd == "seed-demo" && cfg.Mode == envconfig.Production {
+		return errors.New("seed-demo adds demo data; it runs only with MODE=development")
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -69,7 +88,7 @@ func run(log *slog.Logger, args []string) error {
 	case "seed-demo":
 		return store.New(pool).SeedDemo(ctx, log)
 	}
-	return serve(ctx, log, cfg, store.New(pool))
+	return serve(ctx, log, cfg, pool, store.New(pool))
 }
 
 // openPool connects and pings, so a wrong DATABASE_URL fails at start rather
@@ -88,22 +107,34 @@ func openPool(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-func serve(ctx context.Context, log *slog.Logger, cfg config.Config, st *store.Store) error {
-	hydra := introspect.New(cfg.IntrospectionURL(), &http.Client{Timeout: cfg.VerifyTimeout})
+func serve(ctx context.Context, log *slog.Logger, cfg config.Config, pool *pgxpool.Pool, st *store.Store) error {
+	reg := metrics.NewRegistry()
+	if err := metrics.Serve(ctx, cfg.MetricsAddr, reg, log); err != nil {
+		return fmt.Errorf("metrics listener: %w", err)
+	}
+	m := telemetry.New(reg)
+	hydra := m.TimedIntrospector(introspect.New(cfg.IntrospectionURL(), &http.Client{Timeout: cfg.VerifyTimeout}))
 	handler := server.Handler(server.Options{
 		Resource: cfg.ResourceURL,
 		Issuer:   cfg.AuthIssuer,
+		Ready: health.Ready(map[string]health.Check{
+			"postgres":    pool.Ping,
+			"hydra_admin": health.HTTPCheck(&http.Client{Timeout: health.CheckTimeout}, strings.TrimSuffix(cfg.HydraAdminURL, "/")+"/health/ready"),
+		}),
+		Metrics: m,
 		Gate: gate.New(gate.Options{
 			Resource: cfg.ResourceURL,
 			Introspector: introspect.NewCache(hydra, introspect.CacheOptions{
 				MaxTTL:      cfg.IntrospectionCacheTTL,
 				CallTimeout: cfg.VerifyTimeout,
+				OnLookup:    m.CacheLookup,
 			}),
 			Connections: st,
 			Timeout:     cfg.VerifyTimeout,
 			Logger:      log,
 		}),
-		MCP:    tools.NewServer(tools.Options{Store: st, Logger: log, Version: version()}),
+		MCP: tools.NewServer(tools.Options{Store: st, Logger: log, Version: version(),
+			Middleware: []mcp.Middleware{m.ToolCalls}}),
 		Logger: log,
 	})
 	srv := &http.Server{
@@ -117,7 +148,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg config.Config, st *store.S
 	if err != nil {
 		return err
 	}
-	log.Info("mcp-server listening", "addr", ln.Addr().String(), "resource", cfg.ResourceURL, "issuer", cfg.AuthIssuer)
+	log.Info("mcp-server listening", "addr", ln.Addr().String(), "resource", cfg.ResourceURL, "issuer", cfg.AuthIssuer, "mode", cfg.Mode)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -126,6 +157,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg config.Config, st *store.S
 		return err
 	case <-ctx.Done():
 	}
+	// Drain: stop accepting, let in-flight requests finish.
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -13,12 +13,33 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/mcp-oauth/ops/envconfig"
 )
+
+// Vars declares every environment variable the MCP server reads: the one
+// place they are named, with their defaults and meaning (README's table is
+// printed from it by `mcp-server config-vars`).
+var Vars = []envconfig.Var{
+	envconfig.ModeVar,
+	{Name: "LISTEN_ADDR", Default: DefaultListenAddr, Meaning: "where the HTTP server listens (MCP endpoint, metadata, health)"},
+	{Name: "METRICS_ADDR", Meaning: "where Prometheus `/metrics` is served, apart from the public listener; empty disables it"},
+	{Name: "MCP_RESOURCE_URL", Default: DefaultResourceURL, Meaning: "the canonical MCP URL: the metadata's `resource`, the only token audience accepted, and (by its path) where MCP is served"},
+	{Name: "AUTH_ISSUER", Default: DefaultAuthIssuer, Meaning: "the authorization server advertised in the protected resource metadata: the consent app's origin"},
+	{Name: "HYDRA_ADMIN_URL", Default: DefaultHydraAdminURL, Meaning: "Hydra's admin API, for token introspection; never expose it"},
+	{Name: "DATABASE_URL", Meaning: "PostgreSQL URL of the app database shared with the consent app (required)", Secret: true},
+	{Name: "INTROSPECTION_CACHE_TTL", Default: DefaultIntrospectionCacheTTL.String(), Meaning: "how long an introspection answer is reused (bounded by the token's expiry too); 0 turns reuse off"},
+	{Name: "VERIFY_TIMEOUT", Default: DefaultVerifyTimeout.String(), Meaning: "bound on verifying one request (introspection and connection lookup); past it the answer is 503"},
+}
 
 // Config is the server's whole configuration.
 type Config struct {
+	// Mode is production (https only, no demo data) or development.
+	Mode envconfig.Mode
 	// ListenAddr is the host:port the HTTP server binds.
 	ListenAddr string
+	// MetricsAddr is where /metrics is served; "" = nowhere.
+	MetricsAddr string
 	// ResourceURL is the canonical MCP URL. It is the PRM "resource", the only
 	// audience accepted in tokens, and (by its path) where MCP is served.
 	// Clients compare it byte for byte, so it is used exactly as configured.
@@ -41,6 +62,8 @@ type Config struct {
 
 	// unparsable collects the variables FromEnv could not read, for Validate.
 	unparsable string
+	// readErr holds what else went wrong while reading (MODE, a _FILE).
+	readErr error
 }
 
 // Defaults match the local run command described in DESIGN.md.
@@ -62,21 +85,19 @@ const (
 // FromEnv builds a Config from getenv (os.Getenv in production), applying the
 // defaults for unset variables. Call Validate before using it.
 func FromEnv(getenv func(string) string) Config {
-	get := func(key, def string) string {
-		if v := strings.TrimSpace(getenv(key)); v != "" {
-			return v
-		}
-		return def
-	}
+	src := envconfig.New(Vars, func(k string) string { return strings.TrimSpace(getenv(k)) })
+	mode, modeErr := envconfig.ParseMode(src.String("MODE"))
 	cfg := Config{
-		ListenAddr:    get("LISTEN_ADDR", DefaultListenAddr),
-		ResourceURL:   get("MCP_RESOURCE_URL", DefaultResourceURL),
-		AuthIssuer:    get("AUTH_ISSUER", DefaultAuthIssuer),
-		HydraAdminURL: get("HYDRA_ADMIN_URL", DefaultHydraAdminURL),
-		DatabaseURL:   get("DATABASE_URL", ""),
+		Mode:          mode,
+		ListenAddr:    src.String("LISTEN_ADDR"),
+		MetricsAddr:   src.String("METRICS_ADDR"),
+		ResourceURL:   src.String("MCP_RESOURCE_URL"),
+		AuthIssuer:    src.String("AUTH_ISSUER"),
+		HydraAdminURL: src.String("HYDRA_ADMIN_URL"),
+		DatabaseURL:   src.String("DATABASE_URL"),
 	}
-	duration := func(key string, def time.Duration) time.Duration {
-		raw := get(key, def.String())
+	duration := func(key string, _ time.Duration) time.Duration {
+		raw := src.String(key)
 		d, err := time.ParseDuration(raw)
 		if err != nil {
 			cfg.unparsable += fmt.Sprintf("\n%s %q: want a duration such as 30s or 2m", key, raw)
@@ -85,22 +106,23 @@ func FromEnv(getenv func(string) string) Config {
 	}
 	cfg.IntrospectionCacheTTL = duration("INTROSPECTION_CACHE_TTL", DefaultIntrospectionCacheTTL)
 	cfg.VerifyTimeout = duration("VERIFY_TIMEOUT", DefaultVerifyTimeout)
+	cfg.readErr = errors.Join(modeErr, src.Err())
 	return cfg
 }
 
 // Validate reports every problem at once, so an operator fixes the
 // environment in one go instead of one restart per mistake.
 func (c Config) Validate() error {
-	var errs []error
+	errs := []error{c.readErr}
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		errs = append(errs, fmt.Errorf("LISTEN_ADDR %q: want host:port: %v", c.ListenAddr, err))
 	}
-	if err := checkPublicURL(c.ResourceURL); err != nil {
+	if err := checkPublicURL(c.Mode, c.ResourceURL); err != nil {
 		errs = append(errs, fmt.Errorf("MCP_RESOURCE_URL: %w", err))
 	} else if err := checkResourcePath(c.ResourceURL); err != nil {
 		errs = append(errs, fmt.Errorf("MCP_RESOURCE_URL %q: %w", c.ResourceURL, err))
 	}
-	if err := checkPublicURL(c.AuthIssuer); err != nil {
+	if err := checkPublicURL(c.Mode, c.AuthIssuer); err != nil {
 		errs = append(errs, fmt.Errorf("AUTH_ISSUER: %w", err))
 	} else if strings.HasSuffix(c.AuthIssuer, "/") {
 		// Hydra's issuer has no trailing slash and clients compare issuers
@@ -136,7 +158,7 @@ func (c Config) IntrospectionURL() string {
 
 // checkPublicURL accepts what OAuth clients will accept: an absolute URL with
 // no query, fragment or user info, using https unless the host is loopback.
-func checkPublicURL(raw string) error {
+func checkPublicURL(mode envconfig.Mode, raw string) error {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
@@ -147,6 +169,8 @@ func checkPublicURL(raw string) error {
 		return fmt.Errorf("%q: must not carry user info, a query or a fragment", raw)
 	case u.Scheme == "http" && !IsLoopback(u.Hostname()):
 		return fmt.Errorf("%q: plain http is only allowed for loopback hosts; use https", raw)
+	case u.Scheme == "http" && mode != envconfig.Development:
+		return fmt.Errorf("%q is plain http; production needs https (set MODE=development for a local run)", raw)
 	}
 	return nil
 }
@@ -171,10 +195,4 @@ func checkResourcePath(raw string) error {
 }
 
 // IsLoopback reports whether host (without port) names the local machine.
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+func IsLoopback(host string) bool { return envconfig.IsLoopback(host) }

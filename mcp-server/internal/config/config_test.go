@@ -6,13 +6,21 @@ import (
 	"time"
 )
 
+// env looks variables up in m; MODE defaults to development, as a local run
+// sets it, unless m says otherwise.
 func env(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+	return func(k string) string {
+		if v, ok := m[k]; ok || k != "MODE" {
+			return v
+		}
+		return "development"
+	}
 }
 
 func TestFromEnvDefaults(t *testing.T) {
 	cfg := FromEnv(env(map[string]string{"DATABASE_URL": "postgres://app@localhost:5432/app"}))
 	want := Config{
+		Mode:          "development",
 		ListenAddr:    "localhost:8080",
 		ResourceURL:   "http://localhost:8080/mcp",
 		AuthIssuer:    "http://localhost:3000",
@@ -21,6 +29,9 @@ func TestFromEnvDefaults(t *testing.T) {
 
 		IntrospectionCacheTTL: 30 * time.Second,
 		VerifyTimeout:         5 * time.Second,
+	}
+	if cfg.readErr != nil {
+		t.Fatal(cfg.readErr)
 	}
 	if cfg != want {
 		t.Errorf("FromEnv = %+v, want %+v", cfg, want)
@@ -53,6 +64,9 @@ func TestValidate(t *testing.T) {
 		}},
 		{name: "valid loopback ip", env: map[string]string{"DATABASE_URL": "postgres://app@db/app", "MCP_RESOURCE_URL": "http://127.0.0.1:9999/mcp"}},
 		{name: "missing database", env: map[string]string{}, wantErr: []string{"DATABASE_URL is required"}},
+		{name: "production refuses plain http", env: with(valid, "MODE", "production"), wantErr: []string{"MCP_RESOURCE_URL", "production needs https", "AUTH_ISSUER"}},
+		{name: "production by default", env: with(valid, "MODE", ""), wantErr: []string{"production needs https"}},
+		{name: "unknown mode", env: with(valid, "MODE", "staging"), wantErr: []string{"MODE must be production or development"}},
 		{name: "bad database url", env: map[string]string{"DATABASE_URL": "postgres://a:secret@host:notaport/db"}, wantErr: []string{"DATABASE_URL is not a valid"}},
 		{name: "http resource off loopback", env: with(valid, "MCP_RESOURCE_URL", "http://mcp.example.com/mcp"), wantErr: []string{"MCP_RESOURCE_URL", "use https"}},
 		{name: "resource without path", env: with(valid, "MCP_RESOURCE_URL", "http://localhost:8080"), wantErr: []string{"needs a path"}},

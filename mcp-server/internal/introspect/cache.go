@@ -28,6 +28,9 @@ type CacheOptions struct {
 	CallTimeout time.Duration
 	// Now returns the current time; nil = time.Now.
 	Now func() time.Time
+	// OnLookup is told whether each lookup was answered from the cache; nil
+	// = nobody is told.
+	OnLookup func(hit bool)
 }
 
 // Cache remembers the answers for active tokens, keyed by a SHA-256 hash of
@@ -83,10 +86,12 @@ func (c *Cache) Introspect(ctx context.Context, token string) (*Result, error) {
 	if e, ok := c.entries[key]; ok {
 		if c.opts.Now().Before(e.expires) {
 			c.mu.Unlock()
+			c.observe(true)
 			return e.res, nil
 		}
 		delete(c.entries, key)
 	}
+	c.observe(false)
 	cl, inFlight := c.calls[key]
 	if !inFlight {
 		cl = &call{done: make(chan struct{})}
@@ -147,5 +152,11 @@ func (c *Cache) makeRoom() {
 			break
 		}
 		delete(c.entries, k)
+	}
+}
+
+func (c *Cache) observe(hit bool) {
+	if c.opts.OnLookup != nil {
+		c.opts.OnLookup(hit)
 	}
 }

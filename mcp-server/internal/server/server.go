@@ -7,10 +7,14 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/mcp-oauth/mcp-server/internal/config"
 	"github.com/mcp-oauth/mcp-server/internal/gate"
 	"github.com/mcp-oauth/mcp-server/internal/prm"
+	"github.com/mcp-oauth/mcp-server/internal/telemetry"
+	"github.com/mcp-oauth/ops/health"
+	"github.com/mcp-oauth/ops/requestid"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -23,17 +27,23 @@ type Options struct {
 	// Gate protects the MCP endpoint.
 	Gate func(http.Handler) http.Handler
 	// MCP is the server behind the endpoint.
-	MCP    *mcp.Server
-	Logger *slog.Logger
+	MCP *mcp.Server
+	// Ready answers /readyz; nil answers 200 (tests).
+	Ready http.Handler
+	// Metrics counts requests by route; nil counts nothing.
+	Metrics *telemetry.Metrics
+	Logger  *slog.Logger
 }
 
 // Handler returns the server's routes.
 func Handler(opts Options) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok"))
-	})
+	mux.HandleFunc("GET /healthz", health.Live)
+	ready := opts.Ready
+	if ready == nil {
+		ready = http.HandlerFunc(health.Live)
+	}
+	mux.Handle("GET /readyz", ready)
 
 	// Both the path-suffixed form (RFC 9728 §3.1, what the challenge points
 	// to) and the root form, which some clients try first.
@@ -60,8 +70,35 @@ func Handler(opts Options) http.Handler {
 		MaxRequestBodyBytes:        gate.MaxBodyBytes,
 	})
 	mux.Handle(exact(mcpPath(opts.Resource)), opts.Gate(mcpHandler))
-	return mux
+	return requestid.Middleware(countRequests(opts.Metrics, mux))
 }
+
+// countRequests records each request under the route pattern that served it
+// (never the raw path).
+func countRequests(m *telemetry.Metrics, mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		mux.ServeHTTP(sw, r)
+		_, pattern := mux.Handler(r)
+		m.Request(pattern, sw.status, time.Since(start))
+	})
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer
+// (flushing for streamed answers).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func mcpPath(resource string) string {
 	u, _ := url.Parse(resource)

@@ -37,6 +37,9 @@ type Options struct {
 	Version string       // the server's version in its implementation info
 	// Now returns the current time, for default dates; nil = time.Now.
 	Now func() time.Time
+	// Middleware wraps every MCP method call (metrics, audit); applied
+	// outermost first.
+	Middleware []mcp.Middleware
 }
 
 // callTimeout bounds one tool call, so that a hung database turns into a 503
@@ -55,6 +58,7 @@ func NewServer(opts Options) *mcp.Server {
 		// end at info level for every request. Tool failures are logged here.
 	})
 	s.AddReceivingMiddleware(explainArgumentErrors)
+	s.AddReceivingMiddleware(opts.Middleware...)
 	t := &tools{store: opts.Store, log: opts.Logger, now: opts.Now}
 	if t.log == nil {
 		t.log = slog.Default()
