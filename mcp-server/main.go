@@ -114,6 +114,23 @@ func serve(ctx context.Context, log *slog.Logger, cfg config.Config, pool *pgxpo
 	}
 	m := telemetry.New(reg)
 	hydra := m.TimedIntrospector(introspect.New(cfg.IntrospectionURL(), &http.Client{Timeout: cfg.VerifyTimeout}))
+	protect := gate.New(gate.Options{
+		Resource: cfg.ResourceURL,
+		Introspector: introspect.NewCache(hydra, introspect.CacheOptions{
+			MaxTTL:      cfg.IntrospectionCacheTTL,
+			CallTimeout: cfg.VerifyTimeout,
+			OnLookup:    m.CacheLookup,
+		}),
+		Connections: st,
+		Timeout:     cfg.VerifyTimeout,
+		Logger:      log,
+	})
+	if benchBuild != nil {
+		var err error
+		if protect, err = benchBuild(ctx, cfg, os.Getenv, log, protect); err != nil {
+			return err
+		}
+	}
 	handler := server.Handler(server.Options{
 		Resource: cfg.ResourceURL,
 		Issuer:   cfg.AuthIssuer,
@@ -122,17 +139,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg config.Config, pool *pgxpo
 			"hydra_admin": health.HTTPCheck(&http.Client{Timeout: health.CheckTimeout}, strings.TrimSuffix(cfg.HydraAdminURL, "/")+"/health/ready"),
 		}),
 		Metrics: m,
-		Gate: gate.New(gate.Options{
-			Resource: cfg.ResourceURL,
-			Introspector: introspect.NewCache(hydra, introspect.CacheOptions{
-				MaxTTL:      cfg.IntrospectionCacheTTL,
-				CallTimeout: cfg.VerifyTimeout,
-				OnLookup:    m.CacheLookup,
-			}),
-			Connections: st,
-			Timeout:     cfg.VerifyTimeout,
-			Logger:      log,
-		}),
+		Gate:    protect,
 		MCP: tools.NewServer(tools.Options{Store: st, Logger: log, Version: version(),
 			Middleware: []mcp.Middleware{m.ToolCalls}}),
 		Logger: log,
@@ -166,6 +173,13 @@ func serve(ctx context.Context, log *slog.Logger, cfg config.Config, pool *pgxpo
 	}
 	return nil
 }
+
+// benchBuild is nil except in the benchmark build (benchbuild.go, build tag
+// bench), where it can switch the gate off and serve profiles, so that
+// scripts/bench can measure what authorization costs. No other build
+// contains that code.
+var benchBuild func(ctx context.Context, cfg config.Config, getenv func(string) string, log *slog.Logger,
+	protect func(http.Handler) http.Handler) (func(http.Handler) http.Handler, error)
 
 // version is the module version stamped by the Go toolchain, for the MCP
 // server's implementation info.
