@@ -57,6 +57,10 @@ type Params struct {
 	// loads then go to a benchmark build with the gate on, which serves
 	// profiles, rather than to the stack's own server.
 	ProfileDir string
+	// ServerEnv is added to the environment of the MCP servers the run
+	// starts itself (the replica, the benchmark builds), e.g. GOGC=200 to
+	// try a setting; with ProfileDir that includes the one under load.
+	ServerEnv []string
 }
 
 // Defaults are the parameters of docs/benchmarks.md.
@@ -141,6 +145,7 @@ func Run(ctx context.Context, st *stack.Stack, p Params, log *slog.Logger) (*Rep
 		return nil, errors.New("bench: cannot open the app database")
 	}
 	defer db.Close()
+	meter := startCPUMeter()
 	r := &run{st: st, p: p, log: log, root: root, db: db, hc: &http.Client{Timeout: 30 * time.Second},
 		report: &Report{Params: p, Started: time.Now()}}
 	defer r.hc.CloseIdleConnections()
@@ -170,6 +175,7 @@ func Run(ctx context.Context, st *stack.Stack, p Params, log *slog.Logger) (*Rep
 		log.Info("bench: "+ph.name+" done", "took", time.Since(started).Round(time.Millisecond))
 	}
 	r.report.Took = time.Since(r.report.Started)
+	r.report.Machine.OtherLoad = cores(meter.others())
 	return r.report, nil
 }
 
@@ -184,7 +190,7 @@ func (r *run) startServers(ctx context.Context) error {
 		return err
 	}
 	r.target = &stack.MCPServer{Addr: r.st.MCPServerAddr(), PID: pid}
-	if r.replica, err = r.st.StartMCPServer(ctx, stack.MCPServerOptions{Name: "mcp-server-replica"}); err != nil {
+	if r.replica, err = r.st.StartMCPServer(ctx, stack.MCPServerOptions{Name: "mcp-server-replica", Env: r.p.ServerEnv}); err != nil {
 		return err
 	}
 	bin, err := BuildBenchServer(ctx, r.root)
@@ -202,7 +208,7 @@ func (r *run) startServers(ctx context.Context) error {
 			pprofEnv[i] = []string{"BENCH_PPROF_ADDR=" + r.pprof[i]}
 		}
 		if r.target, err = r.st.StartMCPServer(ctx, stack.MCPServerOptions{
-			Name: "mcp-server-profiled", Binary: bin, Env: pprofEnv[0],
+			Name: "mcp-server-profiled", Binary: bin, Env: append(pprofEnv[0], r.p.ServerEnv...),
 		}); err != nil {
 			return err
 		}
@@ -211,12 +217,12 @@ func (r *run) startServers(ctx context.Context) error {
 	r.ungated, err = r.st.StartMCPServer(ctx, stack.MCPServerOptions{
 		Name:   "mcp-server-ungated",
 		Binary: bin,
-		Env: append([]string{
+		Env: append(append([]string{
 			"BENCH_AUTH=off",
 			"BENCH_UNGATED_USER_ID=" + g.userID,
 			"BENCH_UNGATED_TEAM_ID=" + g.teamID,
 			"BENCH_UNGATED_CONNECTION_ID=" + g.connectionID,
-		}, pprofEnv[1]...),
+		}, r.p.ServerEnv...), pprofEnv[1]...),
 	})
 	return err
 }

@@ -22,6 +22,9 @@ type Machine struct {
 	Postgres    string
 	Database    string // which server: set by the caller
 	LoadAverage string // 1, 5, 15 minutes, at the start
+	// OtherLoad is the CPU the rest of the machine used during the run, on
+	// average: what else skewed the figures.
+	OtherLoad string
 }
 
 func describeMachine(ctx context.Context, db *pgxpool.Pool) (Machine, error) {

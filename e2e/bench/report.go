@@ -59,8 +59,9 @@ var order = []string{"P1", "P2", "P3", "P4", "P5", "Go"}
 // table.
 func (rep *Report) Write(w io.Writer) {
 	m, p := rep.Machine, rep.Params
-	fmt.Fprintf(w, "Machine: %s, %d cores, %s memory; %s %s; PostgreSQL %s (%s); load average %s at the start.\n\n",
-		m.CPU, m.Cores, m.Memory, m.Go, m.OS, m.Postgres, m.Database, m.LoadAverage)
+	fmt.Fprintf(w, "Machine: %s, %d cores, %s memory; %s %s; PostgreSQL %s (%s). Load average %s at the start; "+
+		"other processes used %s on average during the run.\n\n",
+		m.CPU, m.Cores, m.Memory, m.Go, m.OS, m.Postgres, m.Database, m.LoadAverage, m.OtherLoad)
 	clients := make([]string, len(p.P5Clients))
 	for i, n := range p.P5Clients {
 		clients[i] = strconv.Itoa(n)

@@ -61,6 +61,13 @@ func run(log *slog.Logger, args []string, stdout io.Writer) error {
 	fs.StringVar(&p.GoBenchTime, "gobench-time", p.GoBenchTime, "go test -benchtime")
 	fs.IntVar(&p.GoBenchCount, "gobench-count", p.GoBenchCount, "go test -count")
 	fs.StringVar(&p.ProfileDir, "profile", "", "write CPU and heap profiles of the loaded MCP server here (it is then a benchmark build with the gate on)")
+	fs.Func("server-env", "KEY=VALUE for the MCP servers the benchmark starts (with -profile, the loaded one too); repeatable", func(v string) error {
+		if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+			return errors.New("want KEY=VALUE")
+		}
+		p.ServerEnv = append(p.ServerEnv, v)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

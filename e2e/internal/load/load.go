@@ -41,6 +41,9 @@ type Result struct {
 	Latency Latencies
 	// FirstErrors are up to five distinct error messages, for diagnosis.
 	FirstErrors []string
+	// Made counts every call that finished, the warm-up's and those cut
+	// off by the window's end included: the work a server did during Run.
+	Made int
 }
 
 // Throughput is counted calls per second.
@@ -64,6 +67,7 @@ func Run(ctx context.Context, opts Options, call Call) Result {
 		lat    []time.Duration
 		errors int
 		msgs   []string
+		made   int
 	}
 	tallies := make([]tally, workers)
 	var wg sync.WaitGroup
@@ -77,6 +81,7 @@ func Run(ctx context.Context, opts Options, call Call) Result {
 				began := time.Now()
 				err := call(ctx, w)
 				done := time.Now()
+				t.made++
 				if !began.Before(start) && !done.After(end) {
 					t.lat = append(t.lat, done.Sub(began))
 					if err != nil {
@@ -98,6 +103,7 @@ func Run(ctx context.Context, opts Options, call Call) Result {
 	for _, t := range tallies {
 		r.Latency = append(r.Latency, t.lat...)
 		r.Errors += t.errors
+		r.Made += t.made
 		for _, m := range t.msgs {
 			if len(r.FirstErrors) < 5 && !slices.Contains(r.FirstErrors, m) {
 				r.FirstErrors = append(r.FirstErrors, m)

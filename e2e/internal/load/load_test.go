@@ -42,6 +42,9 @@ func TestRunCountsOnlyTheWindow(t *testing.T) {
 			}
 			return nil
 		})
+	if r.Made != int(made.Load()) {
+		t.Errorf("Made = %d, want all %d calls", r.Made, made.Load())
+	}
 	if r.Calls == 0 || int64(r.Calls) >= made.Load() {
 		t.Fatalf("counted %d of %d calls; want some, and fewer than all (the warm-up's are not counted)", r.Calls, made.Load())
 	}
