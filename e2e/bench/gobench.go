@@ -25,6 +25,8 @@ var hotPaths = []struct{ name, figure string }{
 	{"Gate", "the whole gate: cache hit, token rules, connection (in memory), scope"},
 	{"ToolDispatch", "tool dispatch: list_invoices through the handler, auth off, store in memory"},
 	{"GatedCall", "the same through the gate (cache hit, connection in memory)"},
+	{"Connection", "the gate's connection lookup in PostgreSQL (one round trip)"},
+	{"ListInvoices", "list_invoices in PostgreSQL: one fenced read-only transaction"},
 }
 
 // cacheParallel is P2's cache side.
@@ -42,9 +44,10 @@ var goBenchRuns = []struct {
 		"github.com/mcp-oauth/mcp-server/internal/introspect",
 		"github.com/mcp-oauth/mcp-server/internal/gate",
 	}},
-	{`^Benchmark(ScopeCheck|Gate|ToolDispatch|GatedCall)$`, []string{
+	{`^Benchmark(ScopeCheck|Gate|ToolDispatch|GatedCall|Connection|ListInvoices)$`, []string{
 		"github.com/mcp-oauth/mcp-server/internal/gate",
 		"github.com/mcp-oauth/mcp-server/internal/server",
+		"github.com/mcp-oauth/mcp-server/internal/store",
 	}},
 }
 
@@ -54,7 +57,9 @@ func (r *run) goBenchmarks(ctx context.Context) error {
 	if !r.p.GoBench {
 		return nil
 	}
-	results, err := runGoBenchmarks(ctx, r.root, r.p.GoBenchTime, r.p.GoBenchCount)
+	// The store's benchmarks make a schema of their own in the stack's
+	// app database.
+	results, err := runGoBenchmarks(ctx, r.root, r.st.AppDatabaseURL, r.p.GoBenchTime, r.p.GoBenchCount)
 	if err != nil {
 		return err
 	}
@@ -90,14 +95,14 @@ func (g goBenchResult) metric(unit string) []float64 { return g[unit] }
 
 // runGoBenchmarks runs go test -bench in the repository and parses its
 // output.
-func runGoBenchmarks(ctx context.Context, root, benchtime string, count int) (map[string]goBenchResult, error) {
+func runGoBenchmarks(ctx context.Context, root, databaseURL, benchtime string, count int) (map[string]goBenchResult, error) {
 	var out []byte
 	for _, run := range goBenchRuns {
 		args := append([]string{"test", "-run", "^$", "-bench", run.pattern, "-benchmem",
 			"-benchtime", benchtime, "-count", strconv.Itoa(count)}, run.packages...)
 		cmd := exec.CommandContext(ctx, "go", args...)
 		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "GOWORK="+filepath.Join(root, "go.work"))
+		cmd.Env = append(os.Environ(), "GOWORK="+filepath.Join(root, "go.work"), "DATABASE_URL="+databaseURL)
 		b, err := cmd.CombinedOutput()
 		if err != nil {
 			return nil, fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, b)
