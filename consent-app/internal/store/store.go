@@ -113,19 +113,6 @@ func (s *Store) DeleteConnection(ctx context.Context, id string) error {
 	return err
 }
 
-// RevokeConnection marks a connection revoked. Revoking twice is harmless.
-func (s *Store) RevokeConnection(ctx context.Context, id string) error {
-	tag, err := s.pool.Exec(ctx,
-		`UPDATE connections SET revoked_at = coalesce(revoked_at, now()) WHERE id::text = $1`, id)
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
-		return ErrNotFound
-	}
-	return nil
-}
-
 // ConnectionState is what the token hook needs to know about a connection.
 type ConnectionState struct {
 	Exists   bool
