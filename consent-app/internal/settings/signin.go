@@ -131,6 +131,10 @@ func (h *Handler) Callback(c *gin.Context) {
 	userID, err := h.signIn.finish(c, q.Get("code"), verifier, nonce)
 	var refused *oauth2.RetrieveError
 	switch {
+	case errors.As(err, &refused) && refused.Response != nil && refused.Response.StatusCode >= 500:
+		h.Log.ErrorContext(c, "settings sign-in: Hydra's token endpoint failed", "status", refused.Response.StatusCode)
+		web.Error(c.Writer, c.Request, l, http.StatusServiceUnavailable, "error.unavailable.title", "error.unavailable.message")
+		return
 	case errors.As(err, &refused) || errors.Is(err, errBadIDToken):
 		h.Log.WarnContext(c, "settings sign-in refused", "err", err)
 		web.Error(c.Writer, c.Request, l, http.StatusBadRequest, "settings.signin.failed.title", "settings.signin.expired")

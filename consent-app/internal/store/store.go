@@ -95,6 +95,9 @@ func (s *Store) TeamsOfUser(ctx context.Context, userID string) ([]Team, error) 
 
 // CreateConnection records an approved consent and returns its id.
 func (s *Store) CreateConnection(ctx context.Context, c Connection) (string, error) {
+	if c.Scopes == nil {
+		c.Scopes = []string{} // a connection with no catalog scope: whoami only
+	}
 	var id string
 	err := s.pool.QueryRow(ctx, `
 		INSERT INTO connections (user_id, team_id, client_id, client_name, scopes)
