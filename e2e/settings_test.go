@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -190,7 +191,9 @@ func TestTeamAdminsAndMembers(t *testing.T) {
 		return c, connectionID(t, c)
 	}
 	daveConn, daveID := connectTo(dave, team)
-	daveOther, _ := connectTo(dave, other)
+	// The same client, approved again for dave's other team: Hydra then
+	// holds one consent for both connections (DESIGN.md trap 7).
+	daveOther := authorizeAgain(t, daveConn, person{email: dave.email, password: dave.password, team: other})
 	frankConn, frankID := connectTo(frank, team)
 	frank2Conn, frank2ID := connectTo(frank, team)
 
@@ -227,7 +230,8 @@ func TestTeamAdminsAndMembers(t *testing.T) {
 			if page.Status != http.StatusNotFound {
 				t.Errorf("%s %s as dave: HTTP %d, want 404", f.method, f.path, page.Status)
 			}
-			if strings.Contains(page.Body, frank.email) || strings.Contains(page.Body, frankID) {
+			// The page may echo the path dave typed, nothing of frank's.
+			if strings.Contains(page.Body, frank.email) || strings.Contains(page.Body, team) {
 				t.Errorf("%s %s as dave leaks frank's connection", f.method, f.path)
 			}
 		}
@@ -242,12 +246,20 @@ func TestTeamAdminsAndMembers(t *testing.T) {
 				t.Errorf("the team page for its admin lacks %s", want)
 			}
 		}
+		if !slices.Contains(hydraConsents(t, userID(t, db, frank)), frankConn.config.ClientID) {
+			t.Fatal("Hydra lists no consent of frank's for the client before the revocation")
+		}
 		page = confirm(t, b, "/settings/connections/"+frankID+"/revoke")
 		if page.Status != http.StatusOK || page.URL.Path != "/settings/teams/"+teamID {
 			t.Fatalf("after revoking: HTTP %d at %s", page.Status, page.URL)
 		}
 		wantEverywhere(t, frankConn.token.AccessToken, http.StatusUnauthorized, "frank's revoked connection")
-		wantRefreshRefused(t, frankConn, "access_denied")
+		// It was frank's last connection of that client: Hydra's consent
+		// went with it, and the refresh token with the consent.
+		wantRefreshRefused(t, frankConn, "invalid_grant")
+		if slices.Contains(hydraConsents(t, userID(t, db, frank)), frankConn.config.ClientID) {
+			t.Error("Hydra still holds frank's consent for the revoked connection's client")
+		}
 		wantEverywhere(t, frank2Conn.token.AccessToken, http.StatusOK, "frank's other connection")
 		if strings.Contains(page.Body, frankID) || !strings.Contains(page.Body, frank2ID) {
 			t.Error("the team page after revoking: wrong connections listed")
@@ -261,8 +273,13 @@ func TestTeamAdminsAndMembers(t *testing.T) {
 			t.Fatalf("after removing dave: HTTP %d, dave still listed: %v", page.Status, strings.Contains(page.Body, dave.email))
 		}
 		wantEverywhere(t, daveConn.token.AccessToken, http.StatusUnauthorized, "dave's connection after his removal")
+		// Hydra's consent stays for the client's other connection, so the
+		// token hook is what refuses this refresh.
 		wantRefreshRefused(t, daveConn, "access_denied")
 		wantEverywhere(t, daveOther.token.AccessToken, http.StatusOK, "dave's connection into his other team")
+		if _, err := refresh(t, daveOther.config, daveOther.token.RefreshToken); err != nil {
+			t.Errorf("refreshing dave's connection into his other team: %v", err)
+		}
 		// Admins remove members, not other admins or owners.
 		erinID := userID(t, db, erin)
 		if _, err := db.Exec(t.Context(), `INSERT INTO memberships (team_id, user_id, role) SELECT $1, id, 'owner' FROM users WHERE email = $2`, teamID, alice.email); err != nil {
@@ -276,6 +293,42 @@ func TestTeamAdminsAndMembers(t *testing.T) {
 			t.Errorf("removing oneself by the member page: HTTP %d, want 404 (leaving has its own page)", page.Status)
 		}
 	})
+}
+
+// authorizeAgain authorizes c's client once more as p — a second connection
+// of the same client — and returns its tokens.
+func authorizeAgain(t *testing.T, c *connection, p person) *connection {
+	t.Helper()
+	verifier := oauth2.GenerateVerifier()
+	resource := oauth2.SetAuthURLParam("resource", st.MCPURL)
+	a, err := approve(c.config.AuthCodeURL(rand.Text(), oauth2.S256ChallengeOption(verifier), resource), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.config.Exchange(t.Context(), a.redirect.Query().Get("code"), oauth2.VerifierOption(verifier), resource)
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	return &connection{config: c.config, token: tok}
+}
+
+// hydraConsents lists the clients the subject has consent sessions with in
+// Hydra.
+func hydraConsents(t *testing.T, subject string) []string {
+	t.Helper()
+	var sessions []struct {
+		ConsentRequest struct {
+			Client struct {
+				ClientID string `json:"client_id"`
+			} `json:"client"`
+		} `json:"consent_request"`
+	}
+	adminJSON(t, http.MethodGet, "/admin/oauth2/auth/sessions/consent?subject="+url.QueryEscape(subject), nil, &sessions)
+	var clients []string
+	for _, s := range sessions {
+		clients = append(clients, s.ConsentRequest.Client.ClientID)
+	}
+	return clients
 }
 
 // userID is the id of p's account.
