@@ -57,7 +57,7 @@ func TestRevocationAcrossReplicas(t *testing.T) {
 		id, token := connectionID(t, conn), conn.token.AccessToken
 		// Every replica has verified the token and holds the connection.
 		for range 2 {
-			wantEverywhere(t, token, http.StatusOK, "before revoking")
+			wantAccepted(t, token, "before revoking")
 		}
 		wantPage(t, c.open(st.IssuerURL+"/settings/connections/"+id+"/revoke"), http.StatusOK, "/settings/connections/"+id+"/revoke")
 
@@ -190,7 +190,7 @@ func TestRevocationListenerLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	id, token := connectionID(t, conn), conn.token.AccessToken
-	wantEverywhere(t, token, http.StatusOK, "before")
+	wantAccepted(t, token, "before")
 
 	listeners := func() []int {
 		t.Helper()
@@ -215,7 +215,7 @@ func TestRevocationListenerLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Meanwhile the replicas answer from the database.
-	wantEverywhere(t, token, http.StatusOK, "while the listeners reconnect")
+	wantAccepted(t, token, "while the listeners reconnect")
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 	defer cancel()
 	for {
@@ -229,17 +229,10 @@ func TestRevocationListenerLoss(t *testing.T) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	wantEverywhere(t, token, http.StatusOK, "after the listeners came back")
-	wantEverywhere(t, token, http.StatusOK, "from the caches again")
+	wantAccepted(t, token, "after the listeners came back")
+	wantAccepted(t, token, "from the caches again")
 	if _, err := db.Exec(t.Context(), `UPDATE connections SET revoked_at = now() WHERE id = $1`, id); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for _, u := range st.MCPReplicaURLs {
-		for replicaStatus(t, u, token) != http.StatusUnauthorized {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s still accepts the token revoked after the listeners came back", u)
-			}
-		}
-	}
+	wantRefused(t, token, "revoked after the listeners came back")
 }
