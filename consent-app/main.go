@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -105,12 +106,24 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, st *store
 	if err := metrics.Serve(ctx, cfg.MetricsAddr, reg, log); err != nil {
 		return fmt.Errorf("metrics listener: %w", err)
 	}
+	hydra := hydraadmin.New(cfg.HydraAdminURL)
+	// The settings pages sign in with the first-party client: the app is
+	// ready once Hydra has it.
+	var registered atomic.Bool
+	go func() {
+		firstparty.Register(ctx, hydra, firstparty.Client(cfg.PublicURL, firstparty.Secret(cfg.CookieSecret)), log)
+		registered.Store(ctx.Err() == nil)
+	}()
 	ready := health.Ready(map[string]health.Check{
 		"postgres":    pool.Ping,
 		"hydra_admin": health.HTTPCheck(&http.Client{Timeout: health.CheckTimeout}, cfg.HydraAdminURL+"/health/ready"),
+		"first_party_client": func(context.Context) error {
+			if !registered.Load() {
+				return errors.New("the settings pages' client is not registered in Hydra yet")
+			}
+			return nil
+		},
 	})
-	hydra := hydraadmin.New(cfg.HydraAdminURL)
-	go firstparty.Register(ctx, hydra, firstparty.Client(cfg.PublicURL, firstparty.Secret(cfg.CookieSecret)), log)
 	if cfg.HygieneInterval > 0 {
 		go hygieneJob(cfg, st, hydra, log).Loop(ctx, cfg.HygieneInterval)
 	}

@@ -183,7 +183,8 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	waits := []func() error{func() error { return s.waitReady(ctx, app, "http://"+listenAddr(s.Ports.ConsentApp)+"/healthz") }}
+	// The consent app is ready once Hydra has its settings client.
+	waits := []func() error{func() error { return s.waitReady(ctx, app, "http://"+listenAddr(s.Ports.ConsentApp)+"/readyz") }}
 	for i, mcp := range replicas {
 		waits = append(waits, func() error { return s.waitReady(ctx, mcp, strings.TrimSuffix(s.MCPReplicaURLs[i], "/mcp")+"/healthz") })
 	}

@@ -30,8 +30,8 @@ var Vars = []envconfig.Var{
 	{Name: "DATABASE_URL", Meaning: "PostgreSQL URL of the app database shared with the consent app (required)", Secret: true},
 	{Name: "INTROSPECTION_CACHE_TTL", Default: DefaultIntrospectionCacheTTL.String(), Meaning: "how long an introspection answer is reused (bounded by the token's expiry too); 0 turns reuse off"},
 	{Name: "VERIFY_TIMEOUT", Default: DefaultVerifyTimeout.String(), Meaning: "bound on verifying one request (introspection and connection lookup); past it the answer is 503"},
-	{Name: "CONNECTION_CACHE_TTL", Default: DefaultConnectionCacheTTL.String(), Meaning: "how long a connection's state is kept in memory; revocations drop it at once on every replica (PostgreSQL LISTEN/NOTIFY), this only bounds a listener that died unnoticed; 0 reads the database on every request"},
-	{Name: "AUDIT_RETENTION", Default: DefaultAuditRetention.String(), Meaning: "how long tool calls are kept in the audit log (90 days); older ones are deleted hourly"},
+	{Name: "CONNECTION_CACHE_TTL", Default: short(DefaultConnectionCacheTTL), Meaning: "how long a connection's state is kept in memory; a revocation drops it on every replica when PostgreSQL's notification arrives (LISTEN/NOTIFY, milliseconds), so this only bounds a listener that died unnoticed; 0 reads the database on every request"},
+	{Name: "AUDIT_RETENTION", Default: short(DefaultAuditRetention), Meaning: "how long tool calls are kept in the audit log (90 days); older ones are deleted hourly"},
 }
 
 // Config is the server's whole configuration.
@@ -168,6 +168,18 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("DATABASE_URL is not a valid PostgreSQL connection string"))
 	}
 	return errors.Join(errs...)
+}
+
+// short writes d as an operator would: 5m rather than 5m0s.
+func short(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }
 
 // IntrospectionURL is Hydra's admin introspection endpoint.
