@@ -198,9 +198,9 @@ func wantRefreshRefused(t *testing.T, c *connection, code string) {
 
 // TestTeamAdminsAndMembers: in a team of its own, a member sees only their
 // own connections — forged ids for another's get 404 and leak nothing — an
-// admin sees and revokes any member's, and removing a member ends all their
-// connections into the team, and only those, at both replicas and at the
-// token endpoint.
+// admin sees and revokes any member's, and leaving a team or being removed
+// from it ends all one's connections into the team, and only those, at both
+// replicas and at the token endpoint.
 func TestTeamAdminsAndMembers(t *testing.T) {
 	db := appDB(t)
 	erin, dave, frank := newUser(t, db, "erin"), newUser(t, db, "dave"), newUser(t, db, "frank")
@@ -290,6 +290,15 @@ func TestTeamAdminsAndMembers(t *testing.T) {
 		if strings.Contains(page.Body, frankID) || !strings.Contains(page.Body, frank2ID) {
 			t.Error("the team page after revoking: wrong connections listed")
 		}
+	})
+
+	t.Run("leaving a team ends one's connections into it", func(t *testing.T) {
+		b, _ := settingsSignIn(t, frank)
+		page := confirm(t, b, "/settings/teams/"+teamID+"/leave")
+		if page.Status != http.StatusOK || page.URL.Path != "/settings" || strings.Contains(page.Body, team) {
+			t.Fatalf("after leaving: HTTP %d at %s", page.Status, page.URL)
+		}
+		wantRefused(t, frank2Conn.token.AccessToken, "frank's connection after he left")
 	})
 
 	t.Run("removing a member ends their connections into the team", func(t *testing.T) {
