@@ -69,7 +69,8 @@ func TestSafeNext(t *testing.T) {
 		"/\\evil.example":           Home,
 		"https://evil.example/":     Home,
 		"javascript:alert(1)":       Home,
-		"/settings/../admin":        "/settings/../admin", // a path on this origin; the router cleans it
+		"/settings/../admin":        Home,
+		"/settings/":                Home,
 	} {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -209,7 +210,7 @@ func (h *Handler) sessionUser(c *gin.Context) (string, bool) {
 func safeNext(next string) string {
 	u, err := url.Parse(next)
 	if err != nil || u.IsAbs() || u.Host != "" || u.User != nil || strings.ContainsAny(next, "\\\x00") ||
-		strings.HasPrefix(next, "//") || (u.Path != Home && !strings.HasPrefix(u.Path, Home+"/")) {
+		strings.HasPrefix(next, "//") || path.Clean(u.Path) != u.Path || (u.Path != Home && !strings.HasPrefix(u.Path, Home+"/")) {
 		return Home
 	}
 	return u.RequestURI()
