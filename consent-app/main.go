@@ -84,7 +84,7 @@ func run(ctx context.Context, cmd string, log *slog.Logger) error {
 	case "seed-demo":
 		return st.SeedDemo(ctx, password.Hash)
 	case "hygiene":
-		rep, err := hygieneJob(cfg, st, hydraadmin.New(cfg.HydraAdminURL), log).Run(ctx)
+		rep, err := hygieneJob(cfg, st, hydraadmin.New(cfg.HydraAdminURL), nil, log).Run(ctx)
 		if err == nil {
 			log.Info("hygiene pass", "skipped_for_another_replica", rep.Skipped, "clients_deleted", len(rep.Deleted), "consents_revoked", rep.ConsentsRevoked)
 		}
@@ -93,10 +93,10 @@ func run(ctx context.Context, cmd string, log *slog.Logger) error {
 	return serve(ctx, cfg, pool, st, log)
 }
 
-func hygieneJob(cfg config.Config, st *store.Store, h *hydraadmin.Client, log *slog.Logger) *hygiene.Job {
+func hygieneJob(cfg config.Config, st *store.Store, h *hydraadmin.Client, m *telemetry.Metrics, log *slog.Logger) *hygiene.Job {
 	return &hygiene.Job{
 		Hydra: h, Store: st, Log: log,
-		Revoker: &revocation.Revoker{Store: st, Hydra: h, Log: log},
+		Revoker: &revocation.Revoker{Store: st, Hydra: h, Log: log, Metrics: m},
 		Options: hygiene.Options{UnauthorizedTTL: cfg.ClientUnauthorizedTTL, IdleTTL: cfg.ClientIdleTTL},
 	}
 }
@@ -107,6 +107,7 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, st *store
 		return fmt.Errorf("metrics listener: %w", err)
 	}
 	hydra := hydraadmin.New(cfg.HydraAdminURL)
+	m := telemetry.New(reg)
 	// The settings pages sign in with the first-party client: the app is
 	// ready once Hydra has it.
 	var registered atomic.Bool
@@ -125,12 +126,12 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, st *store
 		},
 	})
 	if cfg.HygieneInterval > 0 {
-		go hygieneJob(cfg, st, hydra, log).Loop(ctx, cfg.HygieneInterval)
+		go hygieneJob(cfg, st, hydra, m, log).Loop(ctx, cfg.HygieneInterval)
 	}
 	srv := &http.Server{
 		Addr: cfg.ListenAddr,
 		Handler: server.New(server.Deps{Config: cfg, Hydra: hydra, Store: st, Log: log,
-			Metrics: telemetry.New(reg), Ready: ready}),
+			Metrics: m, Ready: ready}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -14,6 +14,7 @@ import (
 	"slices"
 
 	"github.com/mcp-oauth/consent-app/internal/store"
+	"github.com/mcp-oauth/consent-app/internal/telemetry"
 )
 
 // Store is the connection data revocation changes.
@@ -37,6 +38,8 @@ type Revoker struct {
 	Store Store
 	Hydra Hydra
 	Log   *slog.Logger
+	// Metrics counts revoked connections by cause; nil counts nothing.
+	Metrics *telemetry.Metrics
 }
 
 // Connection revokes one connection on behalf of viewer, who must be allowed
@@ -47,6 +50,7 @@ func (r *Revoker) Connection(ctx context.Context, viewerID, connID string) error
 	if err != nil {
 		return err
 	}
+	r.Metrics.Revocations("connection", len(revoked))
 	r.settle(ctx, revoked)
 	return nil
 }
@@ -57,6 +61,7 @@ func (r *Revoker) AllOfUser(ctx context.Context, userID string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	r.Metrics.Revocations("all_of_user", len(revoked))
 	r.settle(ctx, revoked)
 	return len(revoked), nil
 }
@@ -69,6 +74,7 @@ func (r *Revoker) AllOfClient(ctx context.Context, clientID string) (int, error)
 	if err != nil {
 		return 0, err
 	}
+	r.Metrics.Revocations("client_deleted", len(revoked))
 	for _, g := range grants(revoked) {
 		if err := r.Store.MarkHydraConsentRevoked(ctx, g.UserID, g.ClientID); err != nil {
 			return len(revoked), err
@@ -97,6 +103,7 @@ func (r *Revoker) EndMembership(ctx context.Context, actorID, teamID, targetID s
 	if err != nil {
 		return 0, err
 	}
+	r.Metrics.Revocations("membership_ended", len(revoked))
 	r.settle(ctx, revoked)
 	return len(revoked), nil
 }

@@ -114,7 +114,7 @@ func New(d Deps) http.Handler {
 
 	settings.New(settings.Deps{
 		Store:         d.Store,
-		Revoker:       &revocation.Revoker{Store: d.Store, Hydra: d.Hydra, Log: d.Log},
+		Revoker:       &revocation.Revoker{Store: d.Store, Hydra: d.Hydra, Log: d.Log, Metrics: d.Metrics},
 		CSRF:          protector,
 		Locale:        languages,
 		Log:           d.Log,
