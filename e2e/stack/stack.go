@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -54,6 +55,12 @@ type Options struct {
 	LogDir string
 	// SeedDemo loads the demo users, teams and invoices (DESIGN.md "Demo data").
 	SeedDemo bool
+	// MCPReplicas is how many MCP servers to run against the one database,
+	// as replicas behind a load balancer would; 0 = 1. All serve the same
+	// canonical MCP URL (MCPURL, the first one's address); the others listen
+	// on ports of their own (MCPReplicaURLs), which accept the loopback Host
+	// a test sends them.
+	MCPReplicas int
 	// ClientMetadataCAFile, when set, puts the consent app in client
 	// metadata development mode: it accepts client_id URLs on loopback hosts
 	// and trusts the CAs in this PEM file when fetching their documents, so
@@ -74,8 +81,11 @@ type Options struct {
 
 // Stack is a running stack. Its URLs are the ones to use in tests.
 type Stack struct {
-	IssuerURL      string // the consent app's public origin: the OAuth issuer (no trailing slash)
-	MCPURL         string // the canonical MCP resource URL
+	IssuerURL string // the consent app's public origin: the OAuth issuer (no trailing slash)
+	MCPURL    string // the canonical MCP resource URL
+	// MCPReplicaURLs are the MCP endpoints of the replicas by their own
+	// addresses, the first replica first (see Options.MCPReplicas).
+	MCPReplicaURLs []string
 	HydraPublicURL string // Hydra's public API (normally reached through the issuer's proxy)
 	HydraAdminURL  string // Hydra's admin API
 	// AppDatabaseURL and HydraDatabaseURL carry credentials: never log them.
@@ -95,6 +105,10 @@ type Stack struct {
 	exited   chan error
 	stopping atomic.Bool
 	stopOnce sync.Once
+
+	// For RunConsentApp.
+	consentApp string
+	envApp     []string
 
 	// For StopHydra and StartHydra (hydra.go).
 	mu        sync.Mutex
@@ -142,6 +156,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		envApp = append(envApp, "CLIENT_METADATA_ALLOW_LOOPBACK=true", "CLIENT_METADATA_CA_FILE="+s.opts.ClientMetadataCAFile)
 	}
 	envMCP := mcpServerEnv(ep, s.AppDatabaseURL)
+	s.consentApp, s.envApp = bins.consentApp, envApp
 	err = parallel(
 		func() error {
 			return s.runOnce(ctx, "hydra-migrate", bins.hydra, envHydra, "migrate", "sql", "-e", "--yes")
@@ -166,23 +181,58 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	mcp, err := s.startServer("mcp-server", bins.mcpServer, envMCP, "serve")
+	replicas, err := s.startMCPReplicas(bins.mcpServer, envMCP)
 	if err != nil {
 		return nil, err
 	}
-	err = parallel(
-		func() error { return s.waitReady(ctx, app, "http://"+listenAddr(s.Ports.ConsentApp)+"/healthz") },
-		func() error { return s.waitReady(ctx, mcp, "http://"+listenAddr(s.Ports.MCPServer)+"/healthz") },
-	)
-	if err != nil {
+	// The consent app is ready once Hydra has its settings client.
+	waits := []func() error{func() error { return s.waitReady(ctx, app, "http://"+listenAddr(s.Ports.ConsentApp)+"/readyz") }}
+	for i, mcp := range replicas {
+		waits = append(waits, func() error { return s.waitReady(ctx, mcp, strings.TrimSuffix(s.MCPReplicaURLs[i], "/mcp")+"/healthz") })
+	}
+	if err := parallel(waits...); err != nil {
 		return nil, err
 	}
-	for _, p := range []*proc.Process{hydra, app, mcp} {
+	for _, p := range append([]*proc.Process{hydra, app}, replicas...) {
 		go s.watch(p)
 	}
 	s.logger.Info("stack: ready", "issuer", s.IssuerURL, "mcp", s.MCPURL, "logs", s.LogDir,
 		"took", time.Since(started).Round(time.Millisecond))
 	return s, nil
+}
+
+// startMCPReplicas starts Options.MCPReplicas MCP servers: the first on
+// Ports.MCPServer, the others on free ports, all with the same canonical
+// MCP URL. Only the first serves metrics.
+func (s *Stack) startMCPReplicas(bin string, env []string) ([]*proc.Process, error) {
+	n := max(s.opts.MCPReplicas, 1)
+	ports, err := freeport.Pick(n - 1)
+	if err != nil {
+		return nil, err
+	}
+	ports = append([]int{s.Ports.MCPServer}, ports...)
+	var replicas []*proc.Process
+	for i, port := range ports {
+		name, replicaEnv := "mcp-server", env
+		if i > 0 {
+			name = fmt.Sprintf("mcp-server-%d", i+1)
+			replicaEnv = append(slices.Clone(env), "LISTEN_ADDR="+listenAddr(port), "METRICS_ADDR=")
+		}
+		p, err := s.startServer(name, bin, replicaEnv, "serve")
+		if err != nil {
+			return nil, err
+		}
+		replicas = append(replicas, p)
+		s.MCPReplicaURLs = append(s.MCPReplicaURLs, "http://"+listenAddr(port)+"/mcp")
+	}
+	return replicas, nil
+}
+
+// RunConsentApp runs a one-shot consent-app command (such as hygiene) with
+// the stack's configuration and returns its error; its output goes to
+// consent-app-<command>.log in LogDir.
+func (s *Stack) RunConsentApp(ctx context.Context, command string) error {
+	return s.runOnce(ctx, "consent-app-"+command, s.consentApp, s.envApp, command)
 }
 
 // Exited delivers an error when a server exits while the stack runs (not

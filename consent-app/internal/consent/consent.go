@@ -20,6 +20,7 @@ import (
 	"github.com/mcp-oauth/consent-app/internal/authorize"
 	"github.com/mcp-oauth/consent-app/internal/clientmeta"
 	"github.com/mcp-oauth/consent-app/internal/csrf"
+	"github.com/mcp-oauth/consent-app/internal/firstparty"
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
 	"github.com/mcp-oauth/consent-app/internal/locale"
 	"github.com/mcp-oauth/consent-app/internal/login"
@@ -148,6 +149,10 @@ func (h *Handler) Show(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if firstparty.Is(req.Client.GetClientId()) {
+		h.acceptFirstParty(c, l, req)
+		return
+	}
 	if ar, err := authorize.Parse(req.GetRequestUrl()); err == nil {
 		if rej := authorize.Check(ar, h.MCPResourceURL); rej != nil {
 			h.reject(c, l, challenge, *rej)
@@ -166,6 +171,10 @@ func (h *Handler) Submit(c *gin.Context) {
 	}
 	req, l, ok := h.consentRequest(c, challenge)
 	if !ok {
+		return
+	}
+	if firstparty.Is(req.Client.GetClientId()) {
+		h.acceptFirstParty(c, l, req)
 		return
 	}
 	if c.PostForm("action") != "allow" {
@@ -221,6 +230,23 @@ func (h *Handler) Submit(c *gin.Context) {
 	h.Log.InfoContext(c, "consent granted", "user_id", req.GetSubject(), "team_id", plan.Team.ID,
 		"client_id", req.Client.GetClientId(), "connection_id", connID, "scopes", plan.Scopes)
 	h.Metrics.Consent("granted")
+	c.Redirect(http.StatusFound, redirect)
+}
+
+// acceptFirstParty lets the settings pages' own client through without a
+// question: it signs a person in to their own account and gets openid alone
+// — no team, no connection, no audience, so none of its tokens opens the MCP
+// server.
+func (h *Handler) acceptFirstParty(c *gin.Context, l *locale.Localizer, req *hydra.OAuth2ConsentRequest) {
+	var scopes []string
+	if slices.Contains(req.RequestedScope, firstparty.Scope) {
+		scopes = []string{firstparty.Scope}
+	}
+	redirect, err := h.Hydra.AcceptConsent(c, req.Challenge, hydraadmin.ConsentGrant{Scopes: scopes})
+	if err != nil {
+		login.HydraError(c, l, h.Log, err)
+		return
+	}
 	c.Redirect(http.StatusFound, redirect)
 }
 

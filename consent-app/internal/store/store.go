@@ -95,6 +95,9 @@ func (s *Store) TeamsOfUser(ctx context.Context, userID string) ([]Team, error) 
 
 // CreateConnection records an approved consent and returns its id.
 func (s *Store) CreateConnection(ctx context.Context, c Connection) (string, error) {
+	if c.Scopes == nil {
+		c.Scopes = []string{} // a connection with no catalog scope: whoami only
+	}
 	var id string
 	err := s.pool.QueryRow(ctx, `
 		INSERT INTO connections (user_id, team_id, client_id, client_name, scopes)
@@ -111,19 +114,6 @@ func (s *Store) CreateConnection(ctx context.Context, c Connection) (string, err
 func (s *Store) DeleteConnection(ctx context.Context, id string) error {
 	_, err := s.pool.Exec(ctx, `DELETE FROM connections WHERE id::text = $1`, id)
 	return err
-}
-
-// RevokeConnection marks a connection revoked. Revoking twice is harmless.
-func (s *Store) RevokeConnection(ctx context.Context, id string) error {
-	tag, err := s.pool.Exec(ctx,
-		`UPDATE connections SET revoked_at = coalesce(revoked_at, now()) WHERE id::text = $1`, id)
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
-		return ErrNotFound
-	}
-	return nil
 }
 
 // ConnectionState is what the token hook needs to know about a connection.

@@ -1,6 +1,7 @@
 // Package store is the MCP server's PostgreSQL access: it reads the consent
-// app's users, teams and connections (never writes them) and owns the team
-// domain: invoices with their lines, estimates and transactions.
+// app's users, teams and connections (and writes only connections'
+// last_used_at, see WriteAudit), and owns the team domain — invoices with
+// their lines, estimates and transactions — and the audit log.
 //
 // Team data has two fences. Every domain method takes the team id as a
 // required argument and filters by it; and every domain query runs in a
@@ -121,11 +122,11 @@ func (s *Store) inTeam(ctx context.Context, teamID string, access pgx.TxAccessMo
 	if err != nil {
 		return err
 	}
-	// The fence is set by the statement that begins the transaction: one
-	// round trip instead of two (a tenth of the CPU of a tools/call;
-	// docs/benchmarks.md). A query without parameters goes by the simple
-	// protocol, which runs both statements; the only value spliced in is
-	// the parsed team id in its canonical form.
+	// The statement that begins the transaction also sets the fence: one
+	// round trip fewer for every tool call (docs/benchmarks.md). A query
+	// without parameters goes by the simple protocol, which runs both
+	// statements; the only value spliced in is the parsed team id in its
+	// canonical form.
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: fmt.Sprintf(
 		`BEGIN %s; SELECT set_config('role', '%s', true), set_config('%s', '%s', true)`,
 		access, tenantRole, teamSetting, team.String())})
