@@ -75,7 +75,7 @@ func (r *run) authOverhead(ctx context.Context) error {
 	slices.Sort(ratios)
 	ratio := median(ratios)
 	note := fmt.Sprintf("%d workers, %d×%s", r.p.P1Workers, r.p.P1Rounds, r.p.P1Round)
-	r.report.add(Row{ID: "P1", Figure: "tools/call list_invoices, gate on (cached verification, connection check)", Lat: on.Latency,
+	r.report.add(Row{ID: "P1", Figure: "tools/call list_invoices, gate on (verification and connection cached)", Lat: on.Latency,
 		Rate: on.Throughput(), Errors: count(on.Errors), Note: note})
 	r.report.add(Row{ID: "P1", Figure: "tools/call list_invoices, auth off (benchmark build)", Lat: off.Latency,
 		Rate: off.Throughput(), Errors: count(off.Errors), Note: note})

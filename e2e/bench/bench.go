@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -119,10 +120,12 @@ type run struct {
 	// grants are what P4 obtained, in order.
 	grants []grant
 	// target is the MCP server P1 (gate on) and P5 load: the stack's own,
-	// or with ProfileDir a benchmark build with the gate on. replica is
-	// P3's second replica; ungated the benchmark build with authorization
-	// off (P1).
-	target, replica, ungated *stack.MCPServer
+	// or with ProfileDir a benchmark build with the gate on. ungated is the
+	// benchmark build with authorization off (P1).
+	target, ungated *stack.MCPServer
+	// replicas are the addresses of P3's MCP server replicas, the stack's
+	// own first.
+	replicas []string
 	// pprof are the profile addresses of target and ungated (ProfileDir).
 	pprof [2]string
 	// hydraRate is P2's Hydra throughput, for the cache's ratio.
@@ -179,19 +182,26 @@ func Run(ctx context.Context, st *stack.Stack, p Params, log *slog.Logger) (*Rep
 	return r.report, nil
 }
 
-// startServers starts P3's second replica (the release build) and P1's
-// server with authorization off (the benchmark build), both beside the
-// stack's own MCP server and with its configuration. With ProfileDir, the
-// loads go to a benchmark build with the gate on instead of the stack's
-// server, and both benchmark builds serve profiles.
+// startServers finds P3's replicas (starting a second one if the stack has
+// only its own) and starts P1's server with authorization off (the
+// benchmark build) beside them, with the stack's configuration. With
+// ProfileDir, the loads go to a benchmark build with the gate on instead of
+// the stack's server, and both benchmark builds serve profiles.
 func (r *run) startServers(ctx context.Context) error {
 	pid, err := r.st.ServerPID("mcp-server")
 	if err != nil {
 		return err
 	}
 	r.target = &stack.MCPServer{Addr: r.st.MCPServerAddr(), PID: pid}
-	if r.replica, err = r.st.StartMCPServer(ctx, stack.MCPServerOptions{Name: "mcp-server-replica", Env: r.p.ServerEnv}); err != nil {
-		return err
+	for _, u := range r.st.MCPReplicaURLs {
+		r.replicas = append(r.replicas, strings.TrimSuffix(strings.TrimPrefix(u, "http://"), "/mcp"))
+	}
+	if len(r.replicas) < 2 {
+		replica, err := r.st.StartMCPServer(ctx, stack.MCPServerOptions{Name: "mcp-server-replica", Env: r.p.ServerEnv})
+		if err != nil {
+			return err
+		}
+		r.replicas = append(r.replicas, replica.Addr)
 	}
 	bin, err := BuildBenchServer(ctx, r.root)
 	if err != nil {

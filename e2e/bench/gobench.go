@@ -25,8 +25,10 @@ var hotPaths = []struct{ name, figure string }{
 	{"Gate", "the whole gate: cache hit, token rules, connection (in memory), scope"},
 	{"ToolDispatch", "tool dispatch: list_invoices through the handler, auth off, store in memory"},
 	{"GatedCall", "the same through the gate (cache hit, connection in memory)"},
-	{"Connection", "the gate's connection lookup in PostgreSQL (one round trip)"},
+	{"Connection", "the connection lookup in PostgreSQL (one round trip; the gate's cache spares it)"},
 	{"ListInvoices", "list_invoices in PostgreSQL: one fenced read-only transaction"},
+	{"ToolCall/list_invoices/connection-cached", "tools/call list_invoices over loopback HTTP, one at a time, PostgreSQL, connection cached"},
+	{"ToolCall/list_invoices/connection-db", "the same with the connection read from PostgreSQL on every call"},
 }
 
 // cacheParallel is P2's cache side.
@@ -49,6 +51,7 @@ var goBenchRuns = []struct {
 		"github.com/mcp-oauth/mcp-server/internal/server",
 		"github.com/mcp-oauth/mcp-server/internal/store",
 	}},
+	{`^BenchmarkToolCall$/^list_invoices$`, []string{"github.com/mcp-oauth/mcp-server/internal/server"}},
 }
 
 // goBenchmarks runs the Go benchmarks of the hot paths and adds their rows,

@@ -4,31 +4,70 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
+	"github.com/mcp-oauth/e2e/browser"
 	"github.com/mcp-oauth/e2e/internal/load"
 )
 
-// Revoker revokes one connection the way the product does. P3 times from
-// the start of the call to refusal on every replica.
-type Revoker func(ctx context.Context, connectionID string) error
+// settingsRevoker revokes connections the way their user does: on the
+// settings pages, signed in once (the settings pages' own OIDC sign-in
+// through the same login page). open loads a connection's confirmation
+// page; the returned click submits it, and that is what P3 times.
+type settingsRevoker struct {
+	b      *browser.Browser
+	issuer string
+}
 
-// revokeInDatabase revokes as the consent app's store does today
-// (consent-app/internal/store RevokeConnection): it marks the row; each MCP
-// server checks the row on every request. When the settings page's revoke
-// (issue 5) lands, P3 should call that instead, so that whatever it adds
-// (notifications to the replicas, Hydra's consent) is timed too.
-func revokeInDatabase(db *pgxpool.Pool) Revoker {
-	return func(ctx context.Context, connectionID string) error {
-		tag, err := db.Exec(ctx, `UPDATE connections SET revoked_at = coalesce(revoked_at, now()) WHERE id::text = $1`, connectionID)
-		if err == nil && tag.RowsAffected() != 1 {
-			err = fmt.Errorf("no connection %s", connectionID)
-		}
-		return err
+func newSettingsRevoker(issuer string) (*settingsRevoker, error) {
+	b, err := browser.New(issuer)
+	if err != nil {
+		return nil, err
 	}
+	page, err := b.Get(issuer + "/settings")
+	if err != nil {
+		return nil, err
+	}
+	form, err := page.Form("password")
+	if err != nil {
+		return nil, fmt.Errorf("settings sign-in page: %w", err)
+	}
+	form.Values.Set("email", benchEmail)
+	form.Values.Set("password", benchPassword)
+	if page, err = b.Submit(form, "", ""); err != nil {
+		return nil, err
+	}
+	if page.Status != http.StatusOK || page.URL.Path != "/settings" {
+		return nil, fmt.Errorf("settings sign-in ended at %s (HTTP %d), not /settings", page.URL.Path, page.Status)
+	}
+	return &settingsRevoker{b: b, issuer: issuer}, nil
+}
+
+// open loads the confirmation page of the connection and returns its
+// "Revoke access" click.
+func (s *settingsRevoker) open(connectionID string) (click func() error, err error) {
+	path := "/settings/connections/" + connectionID + "/revoke"
+	page, err := s.b.Get(s.issuer + path)
+	if err != nil {
+		return nil, err
+	}
+	form, err := page.FormTo(path)
+	if err != nil {
+		return nil, fmt.Errorf("revoke confirmation page: %w", err)
+	}
+	return func() error {
+		page, err := s.b.Submit(form, "", "")
+		if err != nil {
+			return err
+		}
+		if page.Status != http.StatusOK || !strings.Contains(page.URL.RawQuery, "done=revoked") {
+			return fmt.Errorf("revoke ended at %s (HTTP %d), not the revoked notice", page.URL, page.Status)
+		}
+		return nil
+	}, nil
 }
 
 // refusalTimeout bounds the wait for one refusal: far beyond the goal, so a
@@ -36,23 +75,23 @@ func revokeInDatabase(db *pgxpool.Pool) Revoker {
 const refusalTimeout = 10 * time.Second
 
 // revocation is P3: for each of the last Revokes grants, both replicas
-// (the stack's MCP server and a second one) first accept the token, so
-// that its verification is cached on both; then the connection is revoked
-// and both are asked, back to back, until each refuses.
+// first accept the token, so that each has verified it and holds its
+// connection in its cache; then the user revokes the connection on the
+// settings page, and both replicas are asked, back to back, until each
+// refuses. The time runs from the click (the form's submission) to the
+// later of the two refusals.
 func (r *run) revocation(ctx context.Context) error {
-	revoke := revokeInDatabase(r.db)
-	replicas := []string{r.st.MCPServerAddr(), r.replica.Addr}
+	revoker, err := newSettingsRevoker(r.st.IssuerURL)
+	if err != nil {
+		return err
+	}
 	var both []time.Duration
 	for _, g := range r.grants[len(r.grants)-r.p.Revokes:] {
-		cs := make([]*mcpClient, len(replicas))
-		for i, addr := range replicas {
+		cs := make([]*mcpClient, len(r.replicas))
+		for i, addr := range r.replicas {
 			cs[i] = newClient(addr, g.token)
-			if err := cs[i].call(ctx, loadCall); err != nil {
-				closeAll(cs[:i+1])
-				return fmt.Errorf("replica %s before the revoke: %w", addr, err)
-			}
 		}
-		d, err := timeRevocation(ctx, revoke, g.connectionID, cs)
+		d, err := r.timeRevocation(ctx, revoker, g.connectionID, cs)
 		closeAll(cs)
 		if err != nil {
 			return err
@@ -60,26 +99,36 @@ func (r *run) revocation(ctx context.Context) error {
 		both = append(both, d)
 	}
 	lat := load.Sorted(both)
-	r.report.add(Row{ID: "P3", Figure: "revoke → refused on both replicas", Lat: lat,
+	r.report.add(Row{ID: "P3", Figure: fmt.Sprintf("revoke on the settings page → refused on %d replicas", len(r.replicas)), Lat: lat,
 		Note: fmt.Sprintf("n=%d", len(lat)), Goal: "p99 ≤ 1 s", Met: verdict(lat.Percentile(99) <= time.Second)})
 	return nil
 }
 
 // timeRevocation revokes connectionID and returns the time until every
 // client's server refused it.
-func timeRevocation(ctx context.Context, revoke Revoker, connectionID string, cs []*mcpClient) (time.Duration, error) {
+func (r *run) timeRevocation(ctx context.Context, revoker *settingsRevoker, connectionID string, cs []*mcpClient) (time.Duration, error) {
+	for _, c := range cs {
+		for range 2 { // verified, and then served from the caches
+			if err := c.call(ctx, loadCall); err != nil {
+				return 0, fmt.Errorf("%s before the revoke: %w", c.url, err)
+			}
+		}
+	}
+	click, err := revoker.open(connectionID)
+	if err != nil {
+		return 0, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, refusalTimeout)
 	defer cancel()
-	began := time.Now()
-	if err := revoke(ctx, connectionID); err != nil {
-		return 0, fmt.Errorf("revoke: %w", err)
-	}
 	var mu sync.Mutex
 	var last time.Duration
-	errs := make([]error, len(cs))
+	errs := make([]error, len(cs)+1)
+	start := make(chan struct{})
+	began := time.Now()
 	var wg sync.WaitGroup
 	for i, c := range cs {
 		wg.Go(func() {
+			<-start
 			for {
 				err := c.call(ctx, loadCall)
 				if errors.Is(err, errRefused) {
@@ -99,6 +148,9 @@ func timeRevocation(ctx context.Context, revoke Revoker, connectionID string, cs
 			}
 		})
 	}
+	began = time.Now()
+	close(start)
+	errs[len(cs)] = click()
 	wg.Wait()
 	return last, errors.Join(errs...)
 }

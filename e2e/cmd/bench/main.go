@@ -90,7 +90,7 @@ func run(log *slog.Logger, args []string, stdout io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	database := "a private PostgreSQL cluster"
-	opts := stack.Options{SeedDemo: true, DatabaseURL: os.Getenv("DATABASE_URL"),
+	opts := stack.Options{SeedDemo: true, MCPReplicas: 2, DatabaseURL: os.Getenv("DATABASE_URL"),
 		Logger: log, ReadyTimeout: 2 * time.Minute}
 	if opts.DatabaseURL != "" {
 		database = "the DATABASE_URL server"
