@@ -110,17 +110,15 @@ func openPool(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-// gcPercent is the collector's target (GOGC) unless the environment sets
-// one. The go-sdk leaves some 450 KB of short-lived garbage per tools/call
-// (it decodes each JSON value with a fresh 32 KB buffer) against a live
-// heap of a few MB, so at Go's default of 100 the collector runs hundreds of
-// times a second under load. 400 took a third off the CPU per call for
-// about 30 MB more memory at 500 clients (docs/benchmarks.md).
-const gcPercent = 400
-
 func serve(ctx context.Context, log *slog.Logger, cfg config.Config, pool *pgxpool.Pool, st *store.Store) error {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(gcPercent)
+	if gc := gcSettings(os.LookupEnv, os.ReadFile); gc.percent > 0 || gc.limit > 0 {
+		if gc.percent > 0 {
+			debug.SetGCPercent(gc.percent)
+		}
+		if gc.limit > 0 {
+			debug.SetMemoryLimit(gc.limit)
+		}
+		log.Info("garbage collector tuned", "gogc", gc.percent, "memory_limit_bytes", gc.limit)
 	}
 	reg := metrics.NewRegistry()
 	if err := metrics.Serve(ctx, cfg.MetricsAddr, reg, log); err != nil {

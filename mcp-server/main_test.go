@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"io/fs"
 	"log/slog"
 	"strings"
 	"testing"
@@ -39,5 +40,44 @@ func TestRunRefusesBadInvocations(t *testing.T) {
 func TestReleaseBuildHasNoBenchmarkSwitches(t *testing.T) {
 	if benchBuild != nil {
 		t.Fatal("benchBuild is set in a build without the bench tag")
+	}
+}
+
+func TestGCSettings(t *testing.T) {
+	env := func(vars ...string) func(string) (string, bool) {
+		return func(k string) (string, bool) {
+			for _, v := range vars {
+				if name, value, _ := strings.Cut(v, "="); name == k {
+					return value, true
+				}
+			}
+			return "", false
+		}
+	}
+	cgroup := func(content string) func(string) ([]byte, error) {
+		return func(path string) ([]byte, error) {
+			if path != cgroupMemoryMax || content == "" {
+				return nil, fs.ErrNotExist
+			}
+			return []byte(content), nil
+		}
+	}
+	tests := []struct {
+		name   string
+		env    []string
+		cgroup string
+		want   gcTuning
+	}{
+		{"no container", nil, "", gcTuning{percent: gcPercent}},
+		{"unlimited container", nil, "max\n", gcTuning{percent: gcPercent}},
+		{"256 MiB container", nil, "268435456\n", gcTuning{percent: gcPercent, limit: 192 << 20}},
+		{"operator's GOGC", []string{"GOGC=150"}, "", gcTuning{}},
+		{"operator's GOMEMLIMIT", []string{"GOMEMLIMIT=100MiB"}, "268435456\n", gcTuning{percent: gcPercent}},
+		{"unreadable limit", nil, "lots", gcTuning{percent: gcPercent}},
+	}
+	for _, tt := range tests {
+		if got := gcSettings(env(tt.env...), cgroup(tt.cgroup)); got != tt.want {
+			t.Errorf("%s: %+v, want %+v", tt.name, got, tt.want)
+		}
 	}
 }
