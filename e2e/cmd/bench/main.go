@@ -29,7 +29,10 @@ import (
 
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(log, os.Args[1:], os.Stdout); err != nil {
+	err := run(log, os.Args[1:], os.Stdout)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+	case err != nil:
 		log.Error("bench", "err", err)
 		os.Exit(1)
 	}
