@@ -525,10 +525,10 @@ func (k *kit) loginCases() []hostileCase {
 			return page(b.Submit(f, "", ""))
 		}},
 		{"login/unknown login_challenge", 400, expired, func(t *testing.T) reply {
-			return page(k.browser(t).Get(st.IssuerURL+"/login?login_challenge=forged-"+rand.Text()))
+			return page(k.browser(t).Get(st.IssuerURL + "/login?login_challenge=forged-" + rand.Text()))
 		}},
 		{"login/no login_challenge", 400, "Link incomplete", func(t *testing.T) reply {
-			return page(k.browser(t).Get(st.IssuerURL+"/login"))
+			return page(k.browser(t).Get(st.IssuerURL + "/login"))
 		}},
 		{"login/empty post", 403, csrfFailed, func(t *testing.T) reply {
 			return k.post(t, st.IssuerURL+"/login", "application/x-www-form-urlencoded", nil)
@@ -659,15 +659,15 @@ func (k *kit) consentCases() []hostileCase {
 			return r
 		}},
 		{"consent/unknown consent_challenge", 400, expired, func(t *testing.T) reply {
-			return page(k.browser(t).Get(st.IssuerURL+"/consent?consent_challenge=forged-"+rand.Text()))
+			return page(k.browser(t).Get(st.IssuerURL + "/consent?consent_challenge=forged-" + rand.Text()))
 		}},
 		{"consent/login challenge as consent challenge", 400, expired, func(t *testing.T) reply {
 			b := k.browser(t)
 			f := k.loginForm(t, b)
-			return page(b.Get(st.IssuerURL+"/consent?consent_challenge="+url.QueryEscape(f.Values.Get("login_challenge"))))
+			return page(b.Get(st.IssuerURL + "/consent?consent_challenge=" + url.QueryEscape(f.Values.Get("login_challenge"))))
 		}},
 		{"consent/no consent_challenge", 400, "Link incomplete", func(t *testing.T) reply {
-			return page(k.browser(t).Get(st.IssuerURL+"/consent"))
+			return page(k.browser(t).Get(st.IssuerURL + "/consent"))
 		}},
 	}
 }
