@@ -390,6 +390,8 @@ func (k *kit) authorizeCases() []hostileCase {
 		az("resource of another server", 303, "error=invalid_target", with("resource", "https://attacker.example/mcp")),
 		az("resource spelled with 127.0.0.1", 303, "error=invalid_target", with("resource", strings.Replace(st.MCPURL, "localhost", "127.0.0.1", 1))),
 		az("resource with a trailing slash", 303, "error=invalid_target", with("resource", st.MCPURL+"/")),
+		az("our resource, then another", 303, "error=invalid_target", func(q url.Values) { q["resource"] = []string{st.MCPURL, "https://attacker.example/mcp"} }),
+		az("empty resource", 303, "error=invalid_target", with("resource", "")),
 		az("unknown client", 400, "Could not connect the app", with("client_id", "no-such-client")),
 		az("client id that is a javascript URL", 400, "Could not connect the app", with("client_id", "javascript:alert(1)")),
 		az("mismatched redirect", 400, "Could not connect the app", with("redirect_uri", "https://attacker.example/callback")),
