@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -14,9 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/oauth2"
 
 	"github.com/mcp-oauth/e2e/browser"
+	"github.com/mcp-oauth/e2e/stack"
 )
 
 // hostileCase is one request an attacker or a broken client might send, and
@@ -58,7 +61,7 @@ var stackTraceMarks = []string{"goroutine ", "panic", ".go:", "runtime/", "runti
 // registration, authorization, sign-in, consent and the MCP endpoint, each
 // fed what it must refuse.
 func TestHostileInput(t *testing.T) {
-	k := newKit(t)
+	k := newKit(t, st)
 	cases := slices.Concat(k.registrationCases(), k.authorizeCases(), k.loginCases(), k.consentCases(), k.mcpCases())
 	// Settings (issue 5) IDOR cases — revoking another user's connection,
 	// listing another team's connections — join here once the settings
@@ -111,6 +114,7 @@ const matrixAddr = "127.0.0.77"
 // kit is the matrix's shared fixture.
 type kit struct {
 	t  *testing.T
+	st *stack.Stack
 	hc *http.Client // from matrixAddr; follows no redirects
 	// client is a public client registered through our front.
 	clientID, redirect string
@@ -125,32 +129,33 @@ type secret struct{ name, value string }
 
 var bob = person{email: "bob@example.com", password: "bob-demo-password"}
 
-func newKit(t *testing.T) *kit {
+func newKit(t *testing.T, s *stack.Stack) *kit {
 	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(matrixAddr)}, Timeout: 10 * time.Second}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DialContext = dialer.DialContext
 	k := &kit{
 		t:        t,
+		st:       s,
 		hc:       &http.Client{Transport: tr, Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		redirect: "http://127.0.0.1:53682/callback",
 	}
-	k.addSecret("SECRETS_SYSTEM", st.Secrets.System)
-	k.addSecret("the token hook key", st.Secrets.TokenHookAPIKey)
-	k.addSecret("the cookie secret", st.Secrets.CookieSecret)
-	k.addSecret("the app database URL", st.AppDatabaseURL)
-	k.addSecret("the Hydra database URL", st.HydraDatabaseURL)
+	k.addSecret("SECRETS_SYSTEM", k.st.Secrets.System)
+	k.addSecret("the token hook key", k.st.Secrets.TokenHookAPIKey)
+	k.addSecret("the cookie secret", k.st.Secrets.CookieSecret)
+	k.addSecret("the app database URL", k.st.AppDatabaseURL)
+	k.addSecret("the Hydra database URL", k.st.HydraDatabaseURL)
 	k.addSecret("a database URL", "postgres://")
-	k.addSecret("the app database's name", stackDatabaseName(st.AppDatabaseURL))
-	k.addSecret("the Hydra database's name", stackDatabaseName(st.HydraDatabaseURL))
-	k.addSecret("the Hydra admin URL", st.HydraAdminURL)
+	k.addSecret("the app database's name", stack.DatabaseName(k.st.AppDatabaseURL))
+	k.addSecret("the Hydra database's name", stack.DatabaseName(k.st.HydraDatabaseURL))
+	k.addSecret("the Hydra admin URL", k.st.HydraAdminURL)
 	for _, p := range []person{alice, bob} {
 		k.addSecret(p.email+"'s password", p.password)
 	}
 
 	reg := k.registerOK(t, map[string]any{"client_name": "hostile matrix", "redirect_uris": []string{k.redirect}, "token_endpoint_auth_method": "none"})
 	k.clientID = reg.ClientID
-	queryRow(t, `SELECT (SELECT id::text FROM teams WHERE slug = 'acme'), (SELECT id::text FROM teams WHERE slug = 'globex')`, nil, &k.acmeID, &k.globexID)
-	queryRow(t, `SELECT id::text FROM invoices WHERE team_id = $1 ORDER BY number LIMIT 1`, []any{k.acmeID}, &k.acmeInvoiceID)
+	k.queryRow(t, `SELECT (SELECT id::text FROM teams WHERE slug = 'acme'), (SELECT id::text FROM teams WHERE slug = 'globex')`, nil, &k.acmeID, &k.globexID)
+	k.queryRow(t, `SELECT id::text FROM invoices WHERE team_id = $1 ORDER BY number LIMIT 1`, []any{k.acmeID}, &k.acmeInvoiceID)
 	return k
 }
 
@@ -160,12 +165,17 @@ func (k *kit) addSecret(name, value string) {
 	}
 }
 
-func stackDatabaseName(u string) string {
-	p, err := url.Parse(u)
+// queryRow runs sql on the stack's app database.
+func (k *kit) queryRow(t *testing.T, sql string, args []any, dest ...any) {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), k.st.AppDatabaseURL)
 	if err != nil {
-		return ""
+		t.Fatal(err)
 	}
-	return strings.TrimPrefix(p.Path, "/")
+	defer conn.Close(t.Context())
+	if err := conn.QueryRow(t.Context(), sql, args...).Scan(dest...); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
 }
 
 // do sends req from the matrix address and reads the answer.
@@ -196,10 +206,11 @@ func (k *kit) get(t *testing.T, u string) reply {
 // browser is a fresh browser sending from the matrix address.
 func (k *kit) browser(t *testing.T) *browser.Browser {
 	t.Helper()
-	b, err := browser.New(st.IssuerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	return k.newBrowser()
+}
+
+func (k *kit) newBrowser() *browser.Browser {
+	b, _ := browser.New(k.st.IssuerURL) // a URL the stack made
 	b.SetTransport(k.hc.Transport)
 	return b
 }
@@ -235,7 +246,7 @@ func (k *kit) register(t *testing.T, body any) reply {
 			t.Fatal(err)
 		}
 	}
-	return k.post(t, st.IssuerURL+"/oauth2/register", "application/json", raw)
+	return k.post(t, k.st.IssuerURL+"/oauth2/register", "application/json", raw)
 }
 
 func (k *kit) registerOK(t *testing.T, body map[string]any) registration {
@@ -344,12 +355,12 @@ func (k *kit) authURL(verifier string, edit func(q url.Values)) string {
 		"state":                 {rand.Text()},
 		"code_challenge":        {oauth2.S256ChallengeFromVerifier(verifier)},
 		"code_challenge_method": {"S256"},
-		"resource":              {st.MCPURL},
+		"resource":              {k.st.MCPURL},
 	}
 	if edit != nil {
 		edit(q)
 	}
-	return st.IssuerURL + "/oauth2/auth?" + q.Encode()
+	return k.st.IssuerURL + "/oauth2/auth?" + q.Encode()
 }
 
 // authorize opens an edited authorization request in a fresh browser and
@@ -388,9 +399,9 @@ func (k *kit) authorizeCases() []hostileCase {
 		az("PKCE plain", 303, "error=invalid_request", with("code_challenge_method", "plain")),
 		az("PKCE challenge without method (plain by default)", 303, "error=invalid_request", del("code_challenge_method")),
 		az("resource of another server", 303, "error=invalid_target", with("resource", "https://attacker.example/mcp")),
-		az("resource spelled with 127.0.0.1", 303, "error=invalid_target", with("resource", strings.Replace(st.MCPURL, "localhost", "127.0.0.1", 1))),
-		az("resource with a trailing slash", 303, "error=invalid_target", with("resource", st.MCPURL+"/")),
-		az("our resource, then another", 303, "error=invalid_target", func(q url.Values) { q["resource"] = []string{st.MCPURL, "https://attacker.example/mcp"} }),
+		az("resource spelled with 127.0.0.1", 303, "error=invalid_target", with("resource", strings.Replace(k.st.MCPURL, "localhost", "127.0.0.1", 1))),
+		az("resource with a trailing slash", 303, "error=invalid_target", with("resource", k.st.MCPURL+"/")),
+		az("our resource, then another", 303, "error=invalid_target", func(q url.Values) { q["resource"] = []string{k.st.MCPURL, "https://attacker.example/mcp"} }),
 		az("empty resource", 303, "error=invalid_target", with("resource", "")),
 		az("unknown client", 400, "Could not connect the app", with("client_id", "no-such-client")),
 		az("client id that is a javascript URL", 400, "Could not connect the app", with("client_id", "javascript:alert(1)")),
@@ -413,7 +424,13 @@ func (k *kit) authorizeCases() []hostileCase {
 // loginForm starts an authorization in b and returns the sign-in form.
 func (k *kit) loginForm(t *testing.T, b *browser.Browser) *browser.Form {
 	t.Helper()
-	p, err := b.Get(k.authURL(oauth2.GenerateVerifier(), nil))
+	return k.loginFormFor(t, b, oauth2.GenerateVerifier())
+}
+
+// loginFormFor is loginForm for a flow whose PKCE verifier is verifier.
+func (k *kit) loginFormFor(t *testing.T, b *browser.Browser, verifier string) *browser.Form {
+	t.Helper()
+	p, err := b.Get(k.authURL(verifier, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,7 +497,7 @@ func (k *kit) loginCases() []hostileCase {
 			// elsewhere gets no further.
 			victim := k.loginForm(t, k.browser(t))
 			b := k.browser(t)
-			p, err := b.Get(st.IssuerURL + "/login?login_challenge=" + url.QueryEscape(victim.Values.Get("login_challenge")))
+			p, err := b.Get(k.st.IssuerURL + "/login?login_challenge=" + url.QueryEscape(victim.Values.Get("login_challenge")))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -504,7 +521,7 @@ func (k *kit) loginCases() []hostileCase {
 				t.Fatalf("sign-in: HTTP %d", r.status)
 			}
 			thief := k.browser(t)
-			p, err := thief.Get(st.IssuerURL + "/login?login_challenge=" + url.QueryEscape(f.Values.Get("login_challenge")))
+			p, err := thief.Get(k.st.IssuerURL + "/login?login_challenge=" + url.QueryEscape(f.Values.Get("login_challenge")))
 			if err != nil || p.Status != http.StatusOK {
 				return page(p, err)
 			}
@@ -527,13 +544,13 @@ func (k *kit) loginCases() []hostileCase {
 			return page(b.Submit(f, "", ""))
 		}},
 		{"login/unknown login_challenge", 400, expired, func(t *testing.T) reply {
-			return page(k.browser(t).Get(st.IssuerURL + "/login?login_challenge=forged-" + rand.Text()))
+			return page(k.browser(t).Get(k.st.IssuerURL + "/login?login_challenge=forged-" + rand.Text()))
 		}},
 		{"login/no login_challenge", 400, "Link incomplete", func(t *testing.T) reply {
-			return page(k.browser(t).Get(st.IssuerURL + "/login"))
+			return page(k.browser(t).Get(k.st.IssuerURL + "/login"))
 		}},
 		{"login/empty post", 403, csrfFailed, func(t *testing.T) reply {
-			return k.post(t, st.IssuerURL+"/login", "application/x-www-form-urlencoded", nil)
+			return k.post(t, k.st.IssuerURL+"/login", "application/x-www-form-urlencoded", nil)
 		}},
 		login("1 MB password", alice.email, strings.Repeat("p", 1<<20)),
 		login("control characters in the password", alice.email, "alice-demo-password\x00\r\n\x1b[2J"),
@@ -554,7 +571,13 @@ func (k *kit) loginCases() []hostileCase {
 // consentForm signs p in on a fresh flow in b and returns the consent form.
 func (k *kit) consentForm(t *testing.T, b *browser.Browser, p person) *browser.Form {
 	t.Helper()
-	f := k.loginForm(t, b)
+	return k.consentFormFor(t, b, p, oauth2.GenerateVerifier())
+}
+
+// consentFormFor is consentForm for a flow whose PKCE verifier is verifier.
+func (k *kit) consentFormFor(t *testing.T, b *browser.Browser, p person, verifier string) *browser.Form {
+	t.Helper()
+	f := k.loginFormFor(t, b, verifier)
 	f.Values.Set("email", p.email)
 	f.Values.Set("password", p.password)
 	pg, err := b.Submit(f, "", "")
@@ -569,10 +592,10 @@ func (k *kit) consentForm(t *testing.T, b *browser.Browser, p person) *browser.F
 }
 
 // connections counts p's connections.
-func connections(t *testing.T, p person) int {
+func (k *kit) connections(t *testing.T, p person) int {
 	t.Helper()
 	var n int
-	queryRow(t, `SELECT count(*) FROM connections c JOIN users u ON u.id = c.user_id WHERE u.email = $1`, []any{p.email}, &n)
+	k.queryRow(t, `SELECT count(*) FROM connections c JOIN users u ON u.id = c.user_id WHERE u.email = $1`, []any{p.email}, &n)
 	return n
 }
 
@@ -584,9 +607,9 @@ func (k *kit) consentCases() []hostileCase {
 		return hostileCase{"consent/" + name, status, want, func(t *testing.T) reply {
 			b := k.browser(t)
 			f := k.consentForm(t, b, p)
-			before := connections(t, p)
+			before := k.connections(t, p)
 			r := page(edit(t, b, f).Submit(f, "action", "allow"))
-			if after := connections(t, p); after != before {
+			if after := k.connections(t, p); after != before {
 				t.Errorf("%s's connections went from %d to %d", p.email, before, after)
 			}
 			return r
@@ -632,9 +655,9 @@ func (k *kit) consentCases() []hostileCase {
 			if r := page(b.Submit(f, "action", "allow")); !strings.Contains(r.header.Get("Location"), "code=") {
 				t.Fatalf("first approval: HTTP %d, Location %q", r.status, r.header.Get("Location"))
 			}
-			before := connections(t, alice)
+			before := k.connections(t, alice)
 			r := page(b.Submit(f, "action", "allow"))
-			if after := connections(t, alice); after != before {
+			if after := k.connections(t, alice); after != before {
 				t.Errorf("the replay added %d connections", after-before)
 			}
 			return r
@@ -644,9 +667,9 @@ func (k *kit) consentCases() []hostileCase {
 			// his own browser: he must get no code, and alice no connection
 			// she did not approve.
 			victim := k.consentForm(t, k.browser(t), alice)
-			before := connections(t, alice)
+			before := k.connections(t, alice)
 			b := k.browser(t)
-			p, err := b.Get(st.IssuerURL + "/consent?consent_challenge=" + url.QueryEscape(victim.Values.Get("consent_challenge")))
+			p, err := b.Get(k.st.IssuerURL + "/consent?consent_challenge=" + url.QueryEscape(victim.Values.Get("consent_challenge")))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -655,21 +678,21 @@ func (k *kit) consentCases() []hostileCase {
 				f.Values.Set("team_id", k.acmeID)
 				r = page(b.Submit(f, "action", "allow"))
 			}
-			if after := connections(t, alice); after != before {
+			if after := k.connections(t, alice); after != before {
 				t.Errorf("alice's connections went from %d to %d", before, after)
 			}
 			return r
 		}},
 		{"consent/unknown consent_challenge", 400, expired, func(t *testing.T) reply {
-			return page(k.browser(t).Get(st.IssuerURL + "/consent?consent_challenge=forged-" + rand.Text()))
+			return page(k.browser(t).Get(k.st.IssuerURL + "/consent?consent_challenge=forged-" + rand.Text()))
 		}},
 		{"consent/login challenge as consent challenge", 400, expired, func(t *testing.T) reply {
 			b := k.browser(t)
 			f := k.loginForm(t, b)
-			return page(b.Get(st.IssuerURL + "/consent?consent_challenge=" + url.QueryEscape(f.Values.Get("login_challenge"))))
+			return page(b.Get(k.st.IssuerURL + "/consent?consent_challenge=" + url.QueryEscape(f.Values.Get("login_challenge"))))
 		}},
 		{"consent/no consent_challenge", 400, "Link incomplete", func(t *testing.T) reply {
-			return page(k.browser(t).Get(st.IssuerURL + "/consent"))
+			return page(k.browser(t).Get(k.st.IssuerURL + "/consent"))
 		}},
 	}
 }
@@ -685,55 +708,71 @@ func (k *kit) token(t *testing.T, p person, scope string) *oauth2.Token {
 
 func (k *kit) tokenFor(t *testing.T, clientID string, p person, scope string) *oauth2.Token {
 	t.Helper()
+	tok, err := k.tryToken(t.Context(), clientID, p, scope)
+	if err != nil {
+		t.Fatalf("authorize %s: %v", p.email, err)
+	}
+	return tok
+}
+
+// tryToken is tokenFor for a caller that may expect failures (a fault
+// test waiting for the stack to recover).
+func (k *kit) tryToken(ctx context.Context, clientID string, p person, scope string) (*oauth2.Token, error) {
 	verifier := oauth2.GenerateVerifier()
-	b := k.browser(t)
+	b := k.newBrowser()
 	pg, err := b.Get(k.authURL(verifier, func(q url.Values) {
 		q.Set("scope", scope)
 		q.Set("client_id", clientID)
 	}))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	f, err := pg.Form("password")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	f.Values.Set("email", p.email)
 	f.Values.Set("password", p.password)
 	if pg, err = b.Submit(f, "", ""); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if f, err = pg.Form("consent_challenge"); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if p.team != "" {
 		if err := f.Choose("team_id", p.team); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 	}
 	if pg, err = b.Submit(f, "action", "allow"); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
+	return k.exchange(ctx, clientID, pg, verifier)
+}
+
+// exchange redeems the code of an authorization response (the page that
+// left the auth origin).
+func (k *kit) exchange(ctx context.Context, clientID string, pg *browser.Page, verifier string) (*oauth2.Token, error) {
 	if pg.LeftOrigin == nil || pg.LeftOrigin.Query().Get("code") == "" {
-		t.Fatalf("authorize %s: HTTP %d %.300s", p.email, pg.Status, pg.Body)
+		return nil, fmt.Errorf("no code: HTTP %d, Location %v, %.300s", pg.Status, pg.LeftOrigin, pg.Body)
 	}
 	cfg := &oauth2.Config{ClientID: clientID, RedirectURL: k.redirect,
-		Endpoint: oauth2.Endpoint{TokenURL: st.IssuerURL + "/oauth2/token", AuthStyle: oauth2.AuthStyleInParams}}
-	tok, err := cfg.Exchange(t.Context(), pg.LeftOrigin.Query().Get("code"), oauth2.VerifierOption(verifier),
-		oauth2.SetAuthURLParam("resource", st.MCPURL))
+		Endpoint: oauth2.Endpoint{TokenURL: k.st.IssuerURL + "/oauth2/token", AuthStyle: oauth2.AuthStyleInParams}}
+	tok, err := cfg.Exchange(ctx, pg.LeftOrigin.Query().Get("code"), oauth2.VerifierOption(verifier),
+		oauth2.SetAuthURLParam("resource", k.st.MCPURL))
 	if err != nil {
-		t.Fatalf("exchange: %v", err)
+		return nil, fmt.Errorf("exchange: %w", err)
 	}
-	k.addSecret(p.email+"'s access token", tok.AccessToken)
-	k.addSecret(p.email+"'s refresh token", tok.RefreshToken)
-	return tok
+	k.addSecret("an access token", tok.AccessToken)
+	k.addSecret("a refresh token", tok.RefreshToken)
+	return tok, nil
 }
 
 // introspectExt returns the session claims of a token, asking Hydra's admin
 // API directly (which does not warm the MCP server's cache).
-func introspectExt(t *testing.T, token string) map[string]any {
+func (k *kit) introspectExt(t *testing.T, token string) map[string]any {
 	t.Helper()
-	resp, err := http.PostForm(st.HydraAdminURL+"/admin/oauth2/introspect", url.Values{"token": {token}})
+	resp, err := http.PostForm(k.st.HydraAdminURL+"/admin/oauth2/introspect", url.Values{"token": {token}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -753,7 +792,7 @@ const whoamiCall = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"nam
 // and the standard MCP headers; edit may change the request.
 func (k *kit) mcp(t *testing.T, authorization, body string, edit func(*http.Request)) reply {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, st.MCPURL, strings.NewReader(body))
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, k.st.MCPURL, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	req.Header.Set("MCP-Protocol-Version", "2025-06-18")
@@ -790,7 +829,7 @@ func (k *kit) mcpCases() []hostileCase {
 	// A token revoked at Hydra before the MCP server ever saw it (a seen
 	// token may be served from the introspection cache for its TTL).
 	revoked := k.token(t, as(alice, "Acme Corp"), "invoices:read")
-	resp, err := http.PostForm(st.IssuerURL+"/oauth2/revoke", url.Values{"token": {revoked.AccessToken}, "client_id": {k.clientID}})
+	resp, err := http.PostForm(k.st.IssuerURL+"/oauth2/revoke", url.Values{"token": {revoked.AccessToken}, "client_id": {k.clientID}})
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("revoke: %v %v", err, resp)
 	}
@@ -798,7 +837,7 @@ func (k *kit) mcpCases() []hostileCase {
 
 	// A token whose connection was revoked in the database.
 	cut := k.token(t, as(alice, "Acme Corp"), "invoices:read")
-	connID, _ := introspectExt(t, cut.AccessToken)["connection_id"].(string)
+	connID, _ := k.introspectExt(t, cut.AccessToken)["connection_id"].(string)
 	revokeConnection(t, connID)
 
 	// A token that lives one second.
@@ -858,7 +897,7 @@ func (k *kit) mcpCases() []hostileCase {
 		call("rebinding Host", 403, "forbidden_host", bearer, whoamiCall, func(r *http.Request) { r.Host = "attacker.example" }),
 		call("text/plain body", 415, "", bearer, whoamiCall, func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") }),
 		{"mcp/GET", 405, "", func(t *testing.T) reply {
-			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, st.MCPURL, nil)
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, k.st.MCPURL, nil)
 			req.Header.Set("Authorization", bearer)
 			req.Header.Set("Accept", "text/event-stream")
 			return k.do(t, req)

@@ -95,12 +95,13 @@ type Stack struct {
 	stopping atomic.Bool
 	stopOnce sync.Once
 
-	// For StopHydra and StartHydra (hydra.go).
+	// For StopServer and StartServer (faults.go); guarded by mu.
 	mu        sync.Mutex
-	hydraSpec proc.Spec
-	hydraDown *proc.Process          // stopped and not started again; guarded by mu
-	quiet     map[*proc.Process]bool // stopped on purpose, not to be reported; guarded by mu
-	hydraRuns int                    // guarded by mu
+	specs     map[string]proc.Spec     // how each server was started, by name
+	readyURLs map[string]string        // answers 200 when the server is ready
+	down      map[string]*proc.Process // stopped and not started again
+	quiet     map[*proc.Process]bool   // stopped on purpose, not to be reported
+	restarts  map[string]int
 }
 
 // Start builds what is missing, prepares the databases, starts every server
@@ -108,7 +109,8 @@ type Stack struct {
 // until Stop. On error, everything started so far is stopped again.
 func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	started := time.Now()
-	s := &Stack{opts: opts, exited: make(chan error, 1)}
+	s := &Stack{opts: opts, exited: make(chan error, 1), specs: map[string]proc.Spec{}, readyURLs: map[string]string{},
+		down: map[string]*proc.Process{}, quiet: map[*proc.Process]bool{}, restarts: map[string]int{}}
 	if err := s.applyDefaults(); err != nil {
 		return nil, err
 	}
@@ -151,26 +153,28 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 
 	// Hydra first: the consent app talks to it from its first request on.
-	s.hydraSpec = s.serverSpec("hydra", bins.hydra, envHydra,
+	s.readyURLs[Hydra] = s.HydraAdminURL + "/health/ready"
+	s.readyURLs[ConsentApp] = "http://" + listenAddr(s.Ports.ConsentApp) + "/healthz"
+	s.readyURLs[MCPServer] = "http://" + listenAddr(s.Ports.MCPServer) + "/healthz"
+	hydra, err := s.startServer(Hydra, bins.hydra, envHydra,
 		"serve", "all", "--dev", "--sqa-opt-out", "-c", filepath.Join(s.opts.RepoRoot, "hydra", "hydra.yml"))
-	hydra, err := s.start(s.hydraSpec)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.waitReady(ctx, hydra, s.HydraAdminURL+"/health/ready"); err != nil {
+	if err := s.waitReady(ctx, hydra, s.readyURLs[Hydra]); err != nil {
 		return nil, err
 	}
-	app, err := s.startServer("consent-app", bins.consentApp, envApp, "serve")
+	app, err := s.startServer(ConsentApp, bins.consentApp, envApp, "serve")
 	if err != nil {
 		return nil, err
 	}
-	mcp, err := s.startServer("mcp-server", bins.mcpServer, envMCP, "serve")
+	mcp, err := s.startServer(MCPServer, bins.mcpServer, envMCP, "serve")
 	if err != nil {
 		return nil, err
 	}
 	err = parallel(
-		func() error { return s.waitReady(ctx, app, "http://"+listenAddr(s.Ports.ConsentApp)+"/healthz") },
-		func() error { return s.waitReady(ctx, mcp, "http://"+listenAddr(s.Ports.MCPServer)+"/healthz") },
+		func() error { return s.waitReady(ctx, app, s.readyURLs[ConsentApp]) },
+		func() error { return s.waitReady(ctx, mcp, s.readyURLs[MCPServer]) },
 	)
 	if err != nil {
 		return nil, err
@@ -381,8 +385,14 @@ func (s *Stack) runOnce(ctx context.Context, name, bin string, env []string, arg
 	return err
 }
 
+// startServer starts a long-running server and keeps its spec for
+// StartServer.
 func (s *Stack) startServer(name, bin string, env []string, args ...string) (*proc.Process, error) {
-	return s.start(s.serverSpec(name, bin, env, args...))
+	spec := s.serverSpec(name, bin, env, args...)
+	s.mu.Lock()
+	s.specs[name] = spec
+	s.mu.Unlock()
+	return s.start(spec)
 }
 
 func (s *Stack) serverSpec(name, bin string, env []string, args ...string) proc.Spec {
