@@ -269,6 +269,36 @@ func TestHelmSecretsAndMigration(t *testing.T) {
 	}
 }
 
+func TestHelmHydraSecret(t *testing.T) {
+	m := mustRender(t, trialValues)
+	if _, ok := m.secrets["mcp-hydra"]; ok {
+		t.Error("a Hydra Secret was created without Hydra secrets")
+	}
+	m = mustRender(t, merge(trialValues, map[string]any{"secrets": map[string]any{
+		"databaseURL": "postgres://app@db/app", "tokenHookAPIKey": "k", "cookieSecret": "c",
+		"hydraDSN": "postgres://hydra@db/hydra", "hydraSystemSecret": strings.Repeat("s", 32), "hydraCookieSecret": strings.Repeat("c", 32),
+	}}))
+	s := m.secrets["mcp-hydra"]
+	if s == nil {
+		t.Fatalf("no Hydra Secret among %v", keys(m.secrets))
+	}
+	// The keys Ory's chart reads (hydra-values.yaml names this Secret).
+	for _, k := range []string{"dsn", "secretsSystem", "secretsCookie"} {
+		if s.StringData[k] == "" {
+			t.Errorf("Hydra Secret lacks %s", k)
+		}
+	}
+	if s.Annotations["helm.sh/resource-policy"] != "keep" {
+		t.Error("the Hydra Secret would be deleted on uninstall, and Hydra's keys with it")
+	}
+	_, err := render(t, merge(trialValues, map[string]any{"secrets": map[string]any{
+		"databaseURL": "postgres://app@db/app", "tokenHookAPIKey": "k", "cookieSecret": "c", "hydraDSN": "postgres://hydra@db/hydra",
+	}}))
+	if err == nil || !strings.Contains(err.Error(), "secrets.hydraSystemSecret is required") {
+		t.Errorf("a partial Hydra Secret rendered: %v", err)
+	}
+}
+
 func TestHelmRefusesMissingSecrets(t *testing.T) {
 	_, err := render(t, nil)
 	if err == nil || !strings.Contains(err.Error(), "secrets.databaseURL is required") {

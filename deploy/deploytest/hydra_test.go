@@ -49,6 +49,9 @@ func TestHydraChartValuesMatchLocalConfig(t *testing.T) {
 	if dig(values, "image.tag") != "v2.3.0" {
 		t.Errorf("Hydra image tag = %v, want v2.3.0", dig(values, "image.tag"))
 	}
+	if dig(values, "secret.enabled") != false || dig(values, "secret.nameOverride") != "mcp-oauth-hydra" {
+		t.Error("Ory's chart must read the Secret the mcp-oauth chart (release mcp-oauth) creates")
+	}
 	if dig(values, "hydra.dev") != false {
 		t.Error("the chart's Hydra must not run with --dev")
 	}
