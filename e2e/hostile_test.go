@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -62,7 +64,7 @@ var stackTraceMarks = []string{"goroutine ", "panic", ".go:", "runtime/", "runti
 // fed what it must refuse.
 func TestHostileInput(t *testing.T) {
 	k := newKit(t, st)
-	cases := slices.Concat(k.registrationCases(), k.authorizeCases(), k.loginCases(), k.consentCases(), k.mcpCases())
+	cases := slices.Concat(k.registrationCases(), k.authorizeCases(), k.tokenCases(), k.loginCases(), k.consentCases(), k.mcpCases())
 	// Settings (issue 5) IDOR cases — revoking another user's connection,
 	// listing another team's connections — join here once the settings
 	// pages are on main.
@@ -76,6 +78,8 @@ func TestHostileInput(t *testing.T) {
 			k.check(t, c, r)
 		})
 	}
+	// What the servers logged about all of it quotes no credential.
+	k.checkLogs(t)
 }
 
 func (k *kit) check(t *testing.T, c hostileCase, r reply) {
@@ -106,6 +110,31 @@ func (k *kit) check(t *testing.T, c hostileCase, r reply) {
 	}
 }
 
+// checkLogs fails when a log line of the stack's servers holds a credential:
+// a token, a code, a password, a client secret or one of the stack's own
+// secrets.
+func (k *kit) checkLogs(t *testing.T) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(k.st.LogDir, "*.log"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no server logs in %s (%v)", k.st.LogDir, err)
+	}
+	lines := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines += bytes.Count(data, []byte("\n"))
+		for _, s := range k.secrets {
+			if s.credential && bytes.Contains(data, []byte(s.value)) {
+				t.Errorf("%s holds %s", filepath.Base(f), s.name)
+			}
+		}
+	}
+	t.Logf("no credential in %d log lines of %d files", lines, len(files))
+}
+
 // matrixAddr is the loopback address the matrix sends from (all of 127/8
 // is loopback on Linux): its failed sign-ins count against an address of
 // their own in the sign-in throttle, not against the one other tests use.
@@ -124,8 +153,12 @@ type kit struct {
 }
 
 // secret is something no answer may contain, and what to call it in a
-// failure (never the value itself).
-type secret struct{ name, value string }
+// failure (never the value itself). A credential must not be in a log line
+// either.
+type secret struct {
+	name, value string
+	credential  bool
+}
 
 var bob = person{email: "bob@example.com", password: "bob-demo-password"}
 
@@ -144,10 +177,15 @@ func newKit(t *testing.T, s *stack.Stack) *kit {
 	k.addSecret("the cookie secret", k.st.Secrets.CookieSecret)
 	k.addSecret("the app database URL", k.st.AppDatabaseURL)
 	k.addSecret("the Hydra database URL", k.st.HydraDatabaseURL)
-	k.addSecret("a database URL", "postgres://")
-	k.addSecret("the app database's name", stack.DatabaseName(k.st.AppDatabaseURL))
-	k.addSecret("the Hydra database's name", stack.DatabaseName(k.st.HydraDatabaseURL))
-	k.addSecret("the Hydra admin URL", k.st.HydraAdminURL)
+	if u, err := url.Parse(k.st.AppDatabaseURL); err == nil {
+		if pw, ok := u.User.Password(); ok {
+			k.addSecret("the database password", pw)
+		}
+	}
+	k.addInternal("a database URL", "postgres://")
+	k.addInternal("the app database's name", stack.DatabaseName(k.st.AppDatabaseURL))
+	k.addInternal("the Hydra database's name", stack.DatabaseName(k.st.HydraDatabaseURL))
+	k.addInternal("the Hydra admin URL", k.st.HydraAdminURL)
 	for _, p := range []person{alice, bob} {
 		k.addSecret(p.email+"'s password", p.password)
 	}
@@ -159,9 +197,18 @@ func newKit(t *testing.T, s *stack.Stack) *kit {
 	return k
 }
 
+// addSecret adds a credential: never in an answer or a log line.
 func (k *kit) addSecret(name, value string) {
 	if value != "" {
-		k.secrets = append(k.secrets, secret{name, value})
+		k.secrets = append(k.secrets, secret{name, value, true})
+	}
+}
+
+// addInternal adds an internal detail (an address, a database name): never
+// in an answer, though the servers' logs may name it.
+func (k *kit) addInternal(name, value string) {
+	if value != "" {
+		k.secrets = append(k.secrets, secret{name, value, false})
 	}
 }
 
@@ -416,6 +463,70 @@ func (k *kit) authorizeCases() []hostileCase {
 		az("client_id URL with invalid UTF-8", 400, "Could not identify the app", with("client_id", "https://"+clientDocs.host()+"/\xff.json")),
 		az("client_id URL with a NUL", 400, "Could not identify the app", with("client_id", "https://"+clientDocs.host()+"/a\x00.json")),
 		az("short state", 303, "error=invalid_state", with("state", "abc")),
+	}
+}
+
+// tokenRequest posts a form to the token endpoint.
+func (k *kit) tokenRequest(t *testing.T, form url.Values) reply {
+	t.Helper()
+	return k.post(t, k.st.IssuerURL+"/oauth2/token", "application/x-www-form-urlencoded", []byte(form.Encode()))
+}
+
+// code approves the kit's client as alice and returns the code and its
+// PKCE verifier, unredeemed.
+func (k *kit) code(t *testing.T) (code, verifier string) {
+	t.Helper()
+	verifier = oauth2.GenerateVerifier()
+	pg, err := k.approval(k.clientID, as(alice, "Acme Corp"), "invoices:read offline_access", verifier)
+	if err != nil || pg.LeftOrigin == nil || pg.LeftOrigin.Query().Get("code") == "" {
+		t.Fatalf("approval: %v %+v", err, pg)
+	}
+	code = pg.LeftOrigin.Query().Get("code")
+	k.addSecret("an authorization code", code)
+	return code, verifier
+}
+
+func (k *kit) tokenCases() []hostileCase {
+	redeem := func(code, verifier string) url.Values {
+		return url.Values{"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier},
+			"redirect_uri": {k.redirect}, "client_id": {k.clientID}}
+	}
+	return []hostileCase{
+		{"token/replayed code", 400, "invalid_grant", func(t *testing.T) reply {
+			code, verifier := k.code(t)
+			if r := k.tokenRequest(t, redeem(code, verifier)); r.status != http.StatusOK {
+				t.Fatalf("first redemption: HTTP %d %s", r.status, r.body)
+			}
+			return k.tokenRequest(t, redeem(code, verifier))
+		}},
+		{"token/wrong code_verifier", 400, "invalid_grant", func(t *testing.T) reply {
+			code, _ := k.code(t)
+			return k.tokenRequest(t, redeem(code, oauth2.GenerateVerifier()))
+		}},
+		{"token/no code_verifier", 400, "invalid_grant", func(t *testing.T) reply {
+			code, _ := k.code(t)
+			f := redeem(code, "")
+			f.Del("code_verifier")
+			return k.tokenRequest(t, f)
+		}},
+		{"token/another redirect_uri", 400, "invalid_grant", func(t *testing.T) reply {
+			code, verifier := k.code(t)
+			f := redeem(code, verifier)
+			f.Set("redirect_uri", "http://127.0.0.1:53682/other")
+			return k.tokenRequest(t, f)
+		}},
+		{"token/forged code", 400, "invalid_grant", func(t *testing.T) reply {
+			return k.tokenRequest(t, redeem("ory_ac_"+rand.Text()+"."+rand.Text(), oauth2.GenerateVerifier()))
+		}},
+		{"token/client_credentials", 400, "invalid_grant", func(t *testing.T) reply {
+			return k.tokenRequest(t, url.Values{"grant_type": {"client_credentials"}, "client_id": {k.clientID}, "scope": {"invoices:read"}})
+		}},
+		{"token/password grant", 400, "invalid_request", func(t *testing.T) reply {
+			return k.tokenRequest(t, url.Values{"grant_type": {"password"}, "client_id": {k.clientID}, "username": {alice.email}, "password": {alice.password}})
+		}},
+		{"token/body over 64 KB", 413, "invalid_request", func(t *testing.T) reply {
+			return k.tokenRequest(t, url.Values{"grant_type": {"authorization_code"}, "code": {strings.Repeat("c", 70<<10)}})
+		}},
 	}
 }
 
@@ -719,6 +830,16 @@ func (k *kit) tokenFor(t *testing.T, clientID string, p person, scope string) *o
 // test waiting for the stack to recover).
 func (k *kit) tryToken(ctx context.Context, clientID string, p person, scope string) (*oauth2.Token, error) {
 	verifier := oauth2.GenerateVerifier()
+	pg, err := k.approval(clientID, p, scope, verifier)
+	if err != nil {
+		return nil, err
+	}
+	return k.exchange(ctx, clientID, pg, verifier)
+}
+
+// approval goes through sign-in and consent as p in a fresh browser and
+// returns the authorization response.
+func (k *kit) approval(clientID string, p person, scope, verifier string) (*browser.Page, error) {
 	b := k.newBrowser()
 	pg, err := b.Get(k.authURL(verifier, func(q url.Values) {
 		q.Set("scope", scope)
@@ -744,10 +865,7 @@ func (k *kit) tryToken(ctx context.Context, clientID string, p person, scope str
 			return nil, err
 		}
 	}
-	if pg, err = b.Submit(f, "action", "allow"); err != nil {
-		return nil, err
-	}
-	return k.exchange(ctx, clientID, pg, verifier)
+	return b.Submit(f, "action", "allow")
 }
 
 // exchange redeems the code of an authorization response (the page that
@@ -756,6 +874,7 @@ func (k *kit) exchange(ctx context.Context, clientID string, pg *browser.Page, v
 	if pg.LeftOrigin == nil || pg.LeftOrigin.Query().Get("code") == "" {
 		return nil, fmt.Errorf("no code: HTTP %d, Location %v, %.300s", pg.Status, pg.LeftOrigin, pg.Body)
 	}
+	k.addSecret("an authorization code", pg.LeftOrigin.Query().Get("code"))
 	cfg := &oauth2.Config{ClientID: clientID, RedirectURL: k.redirect,
 		Endpoint: oauth2.Endpoint{TokenURL: k.st.IssuerURL + "/oauth2/token", AuthStyle: oauth2.AuthStyleInParams}}
 	tok, err := cfg.Exchange(ctx, pg.LeftOrigin.Query().Get("code"), oauth2.VerifierOption(verifier),
