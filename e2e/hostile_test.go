@@ -1005,17 +1005,17 @@ func (k *kit) mcpCases() []hostileCase {
 		call("NUL in a new invoice", 200, "NUL character", "Bearer "+writer.AccessToken, toolCallBody("create_invoice", map[string]any{
 			"customer": "a\x00b", "currency": "EUR", "lines": []any{map[string]any{"description": "x", "quantity": 1, "unit_price_cents": 1}}}), nil),
 		call("oversize body", 413, "request_too_large", bearer, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{"x":"`+strings.Repeat("x", 2<<20)+`"}}}`, nil),
-		call("not JSON", 400, "", bearer, "{", nil),
-		call("JSON but not JSON-RPC", 400, "", bearer, `{"hello":"world"}`, nil),
-		call("wrong JSON-RPC version", 400, "", bearer, `{"jsonrpc":"1.0","id":1,"method":"tools/list"}`, nil),
+		call("not JSON", 400, "malformed payload", bearer, "{", nil),
+		call("JSON but not JSON-RPC", 400, "invalid message version", bearer, `{"hello":"world"}`, nil),
+		call("wrong JSON-RPC version", 400, "invalid message version", bearer, `{"jsonrpc":"1.0","id":1,"method":"tools/list"}`, nil),
 		call("unknown method", 400, "unsupported", bearer, `{"jsonrpc":"2.0","id":1,"method":"admin/dump","params":{}}`, nil),
-		call("object as the id", 400, "", bearer, `{"jsonrpc":"2.0","id":{"x":1},"method":"tools/list"}`, nil),
-		call("null body", 400, "", bearer, `null`, nil),
+		call("object as the id", 400, "invalid ID", bearer, `{"jsonrpc":"2.0","id":{"x":1},"method":"tools/list"}`, nil),
+		call("null body", 400, "malformed payload", bearer, `null`, nil),
 		call("forbidden Origin", 403, "forbidden_origin", bearer, whoamiCall, func(r *http.Request) { r.Header.Set("Origin", "https://attacker.example") }),
 		call("null Origin", 403, "forbidden_origin", bearer, whoamiCall, func(r *http.Request) { r.Header.Set("Origin", "null") }),
 		call("rebinding Host", 403, "forbidden_host", bearer, whoamiCall, func(r *http.Request) { r.Host = "attacker.example" }),
-		call("text/plain body", 415, "", bearer, whoamiCall, func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") }),
-		{"mcp/GET", 405, "", func(t *testing.T) reply {
+		call("text/plain body", 415, "Content-Type must be", bearer, whoamiCall, func(r *http.Request) { r.Header.Set("Content-Type", "text/plain") }),
+		{"mcp/GET", 405, "Method Not Allowed", func(t *testing.T) reply {
 			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, k.st.MCPURL, nil)
 			req.Header.Set("Authorization", bearer)
 			req.Header.Set("Accept", "text/event-stream")
