@@ -2,7 +2,9 @@
 // fronts Ory Hydra, signs people in, asks them which team an app may use and
 // what it may do there, and records each approval as a connection.
 //
-// Usage: consent-app [serve|migrate|seed-demo|healthcheck|config-vars].
+// Usage: consent-app [serve|migrate|seed-demo|hygiene|healthcheck|config-vars].
+// hygiene runs one pass of the periodic housekeeping (package hygiene) and
+// exits, for operators who turn the in-process job off.
 // Configuration comes from the environment; see internal/config.
 package main
 
@@ -14,14 +16,18 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mcp-oauth/consent-app/internal/config"
+	"github.com/mcp-oauth/consent-app/internal/firstparty"
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
+	"github.com/mcp-oauth/consent-app/internal/hygiene"
 	"github.com/mcp-oauth/consent-app/internal/password"
+	"github.com/mcp-oauth/consent-app/internal/revocation"
 	"github.com/mcp-oauth/consent-app/internal/server"
 	"github.com/mcp-oauth/consent-app/internal/store"
 	"github.com/mcp-oauth/consent-app/internal/telemetry"
@@ -48,7 +54,7 @@ func main() {
 
 func run(ctx context.Context, cmd string, log *slog.Logger) error {
 	switch cmd {
-	case "serve", "migrate", "seed-demo":
+	case "serve", "migrate", "seed-demo", "hygiene":
 	case "config-vars":
 		// The README's table of variables, one row each.
 		fmt.Print(envconfig.Markdown("consent-app", config.Vars))
@@ -57,7 +63,7 @@ func run(ctx context.Context, cmd string, log *slog.Logger) error {
 		// A container health check on an image without a shell.
 		return health.SelfCheck(ctx, config.FromEnv().ListenAddr)
 	default:
-		return fmt.Errorf("unknown command %q; use serve, migrate, seed-demo, healthcheck or config-vars", cmd)
+		return fmt.Errorf("unknown command %q; use serve, migrate, seed-demo, hygiene, healthcheck or config-vars", cmd)
 	}
 	cfg := config.FromEnv()
 	if err := cfg.Validate(); err != nil {
@@ -77,8 +83,22 @@ func run(ctx context.Context, cmd string, log *slog.Logger) error {
 		return store.Migrate(ctx, pool)
 	case "seed-demo":
 		return st.SeedDemo(ctx, password.Hash)
+	case "hygiene":
+		rep, err := hygieneJob(cfg, st, hydraadmin.New(cfg.HydraAdminURL), nil, log).Run(ctx)
+		if err == nil {
+			log.Info("hygiene pass", "skipped_for_another_replica", rep.Skipped, "clients_deleted", len(rep.Deleted), "consents_revoked", rep.ConsentsRevoked)
+		}
+		return err
 	}
 	return serve(ctx, cfg, pool, st, log)
+}
+
+func hygieneJob(cfg config.Config, st *store.Store, h *hydraadmin.Client, m *telemetry.Metrics, log *slog.Logger) *hygiene.Job {
+	return &hygiene.Job{
+		Hydra: h, Store: st, Log: log,
+		Revoker: &revocation.Revoker{Store: st, Hydra: h, Log: log, Metrics: m},
+		Options: hygiene.Options{UnauthorizedTTL: cfg.ClientUnauthorizedTTL, IdleTTL: cfg.ClientIdleTTL},
+	}
 }
 
 func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, st *store.Store, log *slog.Logger) error {
@@ -86,14 +106,32 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, st *store
 	if err := metrics.Serve(ctx, cfg.MetricsAddr, reg, log); err != nil {
 		return fmt.Errorf("metrics listener: %w", err)
 	}
+	hydra := hydraadmin.New(cfg.HydraAdminURL)
+	m := telemetry.New(reg)
+	// The settings pages sign in with the first-party client: the app is
+	// ready once Hydra has it.
+	var registered atomic.Bool
+	go func() {
+		firstparty.Register(ctx, hydra, firstparty.Client(cfg.PublicURL, firstparty.Secret(cfg.CookieSecret)), log)
+		registered.Store(ctx.Err() == nil)
+	}()
 	ready := health.Ready(map[string]health.Check{
 		"postgres":    pool.Ping,
 		"hydra_admin": health.HTTPCheck(&http.Client{Timeout: health.CheckTimeout}, cfg.HydraAdminURL+"/health/ready"),
+		"first_party_client": func(context.Context) error {
+			if !registered.Load() {
+				return errors.New("the settings pages' client is not registered in Hydra yet")
+			}
+			return nil
+		},
 	})
+	if cfg.HygieneInterval > 0 {
+		go hygieneJob(cfg, st, hydra, m, log).Loop(ctx, cfg.HygieneInterval)
+	}
 	srv := &http.Server{
 		Addr: cfg.ListenAddr,
-		Handler: server.New(server.Deps{Config: cfg, Hydra: hydraadmin.New(cfg.HydraAdminURL), Store: st, Log: log,
-			Metrics: telemetry.New(reg), Ready: ready}),
+		Handler: server.New(server.Deps{Config: cfg, Hydra: hydra, Store: st, Log: log,
+			Metrics: m, Ready: ready}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

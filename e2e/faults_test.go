@@ -24,7 +24,8 @@ import (
 // of its own with its own PostgreSQL cluster: the shared stack's tests must
 // not see these outages. Every answer during a fault is a tool result or a
 // 503 with Retry-After — never another 5xx — every service recovers without
-// a restart of its own, and no connection row is lost or half-granted.
+// a restart of its own, and no connection or audit row is lost or
+// half-granted.
 func TestFaults(t *testing.T) {
 	logDir, err := os.MkdirTemp("", "e2e-faults-")
 	if err != nil {
@@ -63,13 +64,55 @@ func TestFaults(t *testing.T) {
 	k.checkLogs(t)
 }
 
-// rows counts what must never be lost: connections. (Audit rows join this
-// count once issue 5's audit log is on main.)
-func (k *kit) rows(t *testing.T) int {
+// rowCounts are the rows that must never be lost.
+type rowCounts struct{ connections, audit int }
+
+func (k *kit) rows(t *testing.T) rowCounts {
 	t.Helper()
+	var c rowCounts
+	k.queryRow(t, `SELECT (SELECT count(*) FROM connections), (SELECT count(*) FROM audit_events)`, nil, &c.connections, &c.audit)
+	return c
+}
+
+// checkRows compares the rows after a fault with those before: newConns
+// connections more, and no audit event fewer.
+func checkRows(t *testing.T, before, after rowCounts, newConns int) {
+	t.Helper()
+	if after.connections != before.connections+newConns {
+		t.Errorf("connections: %d before, %d after (%d new)", before.connections, after.connections, newConns)
+	}
+	if after.audit < before.audit {
+		t.Errorf("audit events: %d before, %d after", before.audit, after.audit)
+	}
+}
+
+// checkAudit waits for the audit log to hold an event for every tool call
+// of the connection behind token that gave a result — written in batches
+// off the request path, and kept through a database outage — and at most
+// one for each call that reached the MCP server.
+func (k *kit) checkAudit(t *testing.T, token string, answers []mcpAnswer) {
+	t.Helper()
+	connID, _ := k.introspectExt(t, token)["connection_id"].(string)
+	results, calls := 0, 0
+	for _, a := range answers {
+		switch a.kind() {
+		case "result":
+			results++
+			calls++
+		case "503":
+			calls++ // a tool the database failed under is recorded as unavailable
+		}
+	}
 	var n int
-	k.queryRow(t, `SELECT count(*) FROM connections`, nil, &n)
-	return n
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		k.queryRow(t, `SELECT count(*) FROM audit_events WHERE connection_id = $1`, []any{connID}, &n)
+		if n >= results || time.Now().After(deadline) {
+			break
+		}
+	}
+	if n < results || n > calls {
+		t.Errorf("audit events of the load's connection: %d for %d results in %d answered calls", n, results, calls)
+	}
 }
 
 // mcpAnswer is one MCP call of the load.
@@ -198,8 +241,9 @@ func hydraKilled(t *testing.T, k *kit) {
 	ctx := t.Context()
 	cached := k.token(t, as(alice, "Acme Corp"), "invoices:read")
 	unseen := k.token(t, as(alice, "Acme Corp"), "invoices:read").AccessToken
-	if a := k.callMCP(ctx, cached.AccessToken); a.kind() != "result" {
-		t.Fatalf("before the fault: %s", a.kind())
+	warm := k.callMCP(ctx, cached.AccessToken)
+	if warm.kind() != "result" {
+		t.Fatalf("before the fault: %s", warm.kind())
 	}
 	before := k.rows(t)
 
@@ -243,9 +287,8 @@ func hydraKilled(t *testing.T, k *kit) {
 	if recovery < 0 || recovery > 2*time.Second {
 		t.Errorf("the MCP server did not recover within 2s of Hydra returning (%s)", recovery)
 	}
-	if after := k.rows(t); after != before {
-		t.Errorf("connection rows: %d before, %d after", before, after)
-	}
+	k.checkAudit(t, cached.AccessToken, append(steadyAnswers, warm))
+	checkRows(t, before, k.rows(t), 0)
 }
 
 // recovered reports whether the probe got a result after back.
@@ -316,9 +359,8 @@ func postgresRestarted(t *testing.T, k *kit) {
 	if mcpBack < 0 {
 		t.Error("the MCP server did not serve results again after PostgreSQL's restart")
 	}
-	if after := k.rows(t); after != before+1 {
-		t.Errorf("connection rows: %d before, %d after one new connection", before, after)
-	}
+	k.checkAudit(t, tok.AccessToken, answers)
+	checkRows(t, before, k.rows(t), 1)
 }
 
 // consentAppCrash: the consent app dies while it tells Hydra about an
@@ -327,7 +369,9 @@ func postgresRestarted(t *testing.T, k *kit) {
 // submitting the same page again completes the connection — exactly one.
 func consentAppCrash(t *testing.T, k *kit) {
 	ctx := t.Context()
-	steady := k.startLoad(k.token(t, as(alice, "Acme Corp"), "invoices:read").AccessToken, 1, 100*time.Millisecond)
+	loadToken := k.token(t, as(alice, "Acme Corp"), "invoices:read").AccessToken
+	steady := k.startLoad(loadToken, 1, 100*time.Millisecond)
+	rowsBefore := k.rows(t)
 	before := k.connections(t, alice)
 
 	verifier := oauth2.GenerateVerifier()
@@ -394,4 +438,6 @@ func consentAppCrash(t *testing.T, k *kit) {
 	answers := steady.finish()
 	results, outages := checkAnswers(t, "MCP call while the consent app was down", answers, restart.Add(-time.Hour), time.Now())
 	t.Logf("MCP calls meanwhile: %d results, %d 503s", results, outages)
+	k.checkAudit(t, loadToken, answers)
+	checkRows(t, rowsBefore, k.rows(t), 1)
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -64,10 +65,8 @@ var stackTraceMarks = []string{"goroutine ", "panic", ".go:", "runtime/", "runti
 // fed what it must refuse.
 func TestHostileInput(t *testing.T) {
 	k := newKit(t, st)
-	cases := slices.Concat(k.registrationCases(), k.authorizeCases(), k.tokenCases(), k.loginCases(), k.consentCases(), k.mcpCases())
-	// Settings (issue 5) IDOR cases — revoking another user's connection,
-	// listing another team's connections — join here once the settings
-	// pages are on main.
+	cases := slices.Concat(k.registrationCases(), k.authorizeCases(), k.tokenCases(), k.loginCases(), k.consentCases(),
+		k.settingsCases(), k.mcpCases())
 	if len(cases) < 60 {
 		t.Fatalf("the matrix has %d cases; it must have at least 60", len(cases))
 	}
@@ -804,6 +803,103 @@ func (k *kit) consentCases() []hostileCase {
 		}},
 		{"consent/no consent_challenge", 400, "Link incomplete", func(t *testing.T) reply {
 			return page(k.browser(t).Get(k.st.IssuerURL + "/consent"))
+		}},
+	}
+}
+
+// ---- Settings ---------------------------------------------------------
+
+// settingsBrowser signs p in to the settings pages in a fresh browser.
+func (k *kit) settingsBrowser(t *testing.T, p person) *browser.Browser {
+	t.Helper()
+	b := k.browser(t)
+	page, err := b.Get(k.st.IssuerURL + "/settings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := page.Form("password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Values.Set("email", p.email)
+	f.Values.Set("password", p.password)
+	if page, err = b.Submit(f, "", ""); err != nil || page.Status != http.StatusOK || page.URL.Path != "/settings" {
+		t.Fatalf("settings sign-in as %s: %v %+v", p.email, err, page)
+	}
+	return b
+}
+
+// settingsCases try the settings pages with ids that are not the viewer's:
+// another user's connection, another team. Each is not found, exactly like
+// an id that does not exist, and changes nothing.
+func (k *kit) settingsCases() []hostileCase {
+	t := k.t
+	victim := k.token(t, as(alice, "Acme Corp"), "invoices:read")
+	conn, _ := k.introspectExt(t, victim.AccessToken)["connection_id"].(string)
+	var aliceID string
+	k.queryRow(t, `SELECT id::text FROM users WHERE email = $1`, []any{alice.email}, &aliceID)
+	bobB := k.settingsBrowser(t, bob)
+	aliceB := k.settingsBrowser(t, alice)
+	carol := person{email: "carol@example.com", password: "carol-demo-password"}
+	carolB := k.settingsBrowser(t, carol)
+	k.addSecret("carol's password", carol.password)
+
+	const notFound = "Not found"
+	// untouched checks that alice's connection survived the attempt.
+	untouched := func(t *testing.T, r reply) reply {
+		t.Helper()
+		var revoked bool
+		k.queryRow(t, `SELECT revoked_at IS NOT NULL FROM connections WHERE id = $1`, []any{conn}, &revoked)
+		if revoked {
+			t.Fatal("alice's connection was revoked by someone else")
+		}
+		return r
+	}
+	getAs := func(name string, b *browser.Browser, status int, want, path string) hostileCase {
+		return hostileCase{"settings/" + name, status, want, func(t *testing.T) reply {
+			return untouched(t, page(b.Get(k.st.IssuerURL+path)))
+		}}
+	}
+	postAs := func(name string, b *browser.Browser, status int, want, path string) hostileCase {
+		return hostileCase{"settings/" + name, status, want, func(t *testing.T) reply {
+			// A token for one of bob's own forms: the id must be refused
+			// before the token is even looked at.
+			own := page(b.Get(k.st.IssuerURL + "/settings/revoke-all"))
+			token := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(own.body)
+			form := url.Values{"csrf_token": {""}}
+			if token != nil {
+				form.Set("csrf_token", token[1])
+			}
+			p, err := b.Post(k.st.IssuerURL+path, form)
+			return untouched(t, page(p, err))
+		}}
+	}
+	return []hostileCase{
+		getAs("another user's connection", bobB, 404, notFound, "/settings/connections/"+conn),
+		getAs("revoking another user's connection (confirm page)", bobB, 404, notFound, "/settings/connections/"+conn+"/revoke"),
+		postAs("revoking another user's connection", bobB, 404, notFound, "/settings/connections/"+conn+"/revoke"),
+		getAs("another team's connections", bobB, 404, notFound, "/settings/teams/"+k.acmeID),
+		getAs("a team one is only a member of", aliceB, 404, notFound, "/settings/teams/"+k.globexID),
+		getAs("a team, by someone in none", carolB, 404, notFound, "/settings/teams/"+k.globexID),
+		getAs("a connection, by someone in no team", carolB, 404, notFound, "/settings/connections/"+conn),
+		postAs("removing a member of another team", bobB, 404, notFound, "/settings/teams/"+k.acmeID+"/members/"+aliceID+"/remove"),
+		postAs("leaving a team one is not in", carolB, 404, notFound, "/settings/teams/"+k.acmeID+"/leave"),
+		getAs("a connection id that is not a UUID", bobB, 404, notFound, "/settings/connections/'%20OR%20'1'%3D'1"),
+		getAs("a team id that is not a UUID", bobB, 404, notFound, "/settings/teams/"+url.PathEscape("x'; DROP TABLE teams; --")),
+		getAs("a connection id with a NUL", bobB, 404, notFound, "/settings/connections/%00"),
+		{"settings/another user's connection, signed out", 303, "/settings/login", func(t *testing.T) reply {
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, k.st.IssuerURL+"/settings/connections/"+conn, nil)
+			return untouched(t, k.do(t, req))
+		}},
+		{"settings/a forged session cookie", 303, "/settings/login", func(t *testing.T) reply {
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, k.st.IssuerURL+"/settings/connections/"+conn, nil)
+			for _, name := range []string{"settings", "settings_auth", "session"} {
+				req.AddCookie(&http.Cookie{Name: name, Value: strings.Repeat("A", 60)})
+			}
+			return untouched(t, k.do(t, req))
+		}},
+		{"settings/alice's connection still works", 200, `"result"`, func(t *testing.T) reply {
+			return k.mcp(t, "Bearer "+victim.AccessToken, whoamiCall, nil)
 		}},
 	}
 }

@@ -43,6 +43,7 @@ func run(m *testing.M) int {
 		ClientMetadataCAFile: caFile,
 		DatabaseURL:          os.Getenv("DATABASE_URL"),
 		SeedDemo:             true,
+		MCPReplicas:          2, // revocation must reach every replica at once
 		LogDir:               logDir,
 		Logger:               slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})

@@ -20,6 +20,9 @@ func TestOperations(t *testing.T) {
 	var me whoami
 	callTool(t, c.session, "whoami", nil, &me)
 	callTool(t, c.session, "whoami", nil, &me)
+	// And one revocation from the settings pages.
+	b, _ := settingsSignIn(t, alice)
+	confirm(t, b, "/settings/connections/"+me.ConnectionID+"/revoke")
 	for name, origin := range map[string]string{"consent app": st.IssuerURL, "MCP server": strings.TrimSuffix(st.MCPURL, "/mcp")} {
 		resp, err := http.Get(origin + "/readyz")
 		if err != nil {
@@ -57,6 +60,7 @@ func TestOperations(t *testing.T) {
 		`client_registrations_total{outcome="created"}`,
 		`consent_outcomes_total{outcome="granted"}`,
 		`token_hook_decisions_total{decision="allowed"}`,
+		`connection_revocations_total{cause="connection"}`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("consent app metrics lack %s", want)

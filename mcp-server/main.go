@@ -23,8 +23,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/mcp-oauth/mcp-server/internal/audit"
 	"github.com/mcp-oauth/mcp-server/internal/config"
+	"github.com/mcp-oauth/mcp-server/internal/connections"
 	"github.com/mcp-oauth/mcp-server/internal/gate"
 	"github.com/mcp-oauth/mcp-server/internal/introspect"
 	"github.com/mcp-oauth/mcp-server/internal/server"
@@ -114,6 +117,19 @@ func serve(ctx context.Context, log *slog.Logger, cfg config.Config, pool *pgxpo
 	}
 	m := telemetry.New(reg)
 	hydra := m.TimedIntrospector(introspect.New(cfg.IntrospectionURL(), &http.Client{Timeout: cfg.VerifyTimeout}))
+	conns := connections.New(st, connections.Options{TTL: cfg.ConnectionCacheTTL, OnLookup: m.ConnectionLookup})
+	if cfg.ConnectionCacheTTL > 0 {
+		go conns.Listen(ctx, listenerConnect(pool), log, connections.ListenOptions{
+			OnState: m.ConnectionListener, OnNotification: m.ConnectionNotification})
+	}
+	// The audit log is written after the HTTP server has drained, so that
+	// the last requests' events are kept.
+	auditCtx, stopAudit := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopAudit()
+	recorder := audit.New(st, log, audit.Options{OnDrop: m.AuditDropped})
+	auditDone := make(chan struct{})
+	go func() { recorder.Run(auditCtx); close(auditDone) }()
+	go audit.Prune(ctx, st, cfg.AuditRetention, time.Hour, log)
 	handler := server.Handler(server.Options{
 		Resource: cfg.ResourceURL,
 		Issuer:   cfg.AuthIssuer,
@@ -129,12 +145,13 @@ func serve(ctx context.Context, log *slog.Logger, cfg config.Config, pool *pgxpo
 				CallTimeout: cfg.VerifyTimeout,
 				OnLookup:    m.CacheLookup,
 			}),
-			Connections: st,
-			Timeout:     cfg.VerifyTimeout,
-			Logger:      log,
+			Connections:         conns,
+			Timeout:             cfg.VerifyTimeout,
+			Logger:              log,
+			OnInsufficientScope: recorder.Denied,
 		}),
 		MCP: tools.NewServer(tools.Options{Store: st, Logger: log, Version: version(),
-			Middleware: []mcp.Middleware{m.ToolCalls}}),
+			Middleware: []mcp.Middleware{m.ToolCalls, recorder.Middleware}}),
 		Logger: log,
 	})
 	srv := &http.Server{
@@ -161,10 +178,23 @@ func serve(ctx context.Context, log *slog.Logger, cfg config.Config, pool *pgxpo
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	err = srv.Shutdown(shutdownCtx)
+	stopAudit()
+	<-auditDone
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// listenerConnect opens the revocation listener's own connection (a LISTEN
+// holds it), named so that operators see it in pg_stat_activity.
+func listenerConnect(pool *pgxpool.Pool) connections.Connect {
+	return func(ctx context.Context) (*pgx.Conn, error) {
+		cfg := pool.Config().ConnConfig.Copy()
+		cfg.RuntimeParams["application_name"] = connections.ApplicationName
+		return pgx.ConnectConfig(ctx, cfg)
+	}
 }
 
 // version is the module version stamped by the Go toolchain, for the MCP

@@ -109,21 +109,45 @@ type Option struct{ Value, Label string }
 
 // Form returns the page's first form that has a field with the given name.
 func (p *Page) Form(field string) (*Form, error) {
+	forms, err := p.forms()
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range forms {
+		if f.Values.Has(field) || len(f.radios[field]) > 0 {
+			return f, nil
+		}
+	}
+	return nil, fmt.Errorf("no form with field %q on %s (HTTP %d): %.300s", field, p.URL, p.Status, p.Body)
+}
+
+// FormTo returns the page's first form that posts to action.
+func (p *Page) FormTo(action string) (*Form, error) {
+	forms, err := p.forms()
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range forms {
+		if f.Action == action {
+			return f, nil
+		}
+	}
+	return nil, fmt.Errorf("no form posting to %s on %s (HTTP %d): %.300s", action, p.URL, p.Status, p.Body)
+}
+
+// forms reads the page's forms in document order.
+func (p *Page) forms() ([]*Form, error) {
 	if p.doc == nil {
 		return nil, fmt.Errorf("page %s (HTTP %d) is not HTML", p.URL, p.Status)
 	}
-	var found *Form
+	var forms []*Form
 	var walk func(n *html.Node, f *Form)
 	walk = func(n *html.Node, f *Form) {
 		if n.Type == html.ElementNode {
 			switch n.Data {
 			case "form":
 				f = &Form{Action: attr(n, "action"), Method: strings.ToUpper(attr(n, "method")), Values: url.Values{}, Buttons: url.Values{}, radios: map[string][]Option{}, page: p}
-				defer func(f *Form) {
-					if found == nil && (f.Values.Has(field) || len(f.radios[field]) > 0) {
-						found = f
-					}
-				}(f)
+				forms = append(forms, f)
 			case "button":
 				if f != nil && attr(n, "name") != "" && (attr(n, "type") == "" || attr(n, "type") == "submit") {
 					f.Buttons.Add(attr(n, "name"), attr(n, "value"))
@@ -155,10 +179,7 @@ func (p *Page) Form(field string) (*Form, error) {
 		}
 	}
 	walk(p.doc, nil)
-	if found == nil {
-		return nil, fmt.Errorf("no form with field %q on %s (HTTP %d): %.300s", field, p.URL, p.Status, p.Body)
-	}
-	return found, nil
+	return forms, nil
 }
 
 // Options lists the radio buttons named name.
@@ -173,6 +194,16 @@ func (f *Form) Choose(name, label string) error {
 		}
 	}
 	return fmt.Errorf("no %q option labelled %q among %v", name, label, f.radios[name])
+}
+
+// Post posts vals to u as a form, whatever the pages offer: for requests a
+// person could only forge.
+func (b *Browser) Post(u string, vals url.Values) (*Page, error) {
+	resp, err := b.client.PostForm(u, vals)
+	if err != nil {
+		return nil, err
+	}
+	return read(resp)
 }
 
 // Submit posts the form as if the button name=value was pressed; button ""

@@ -11,7 +11,8 @@ import (
 	"github.com/mcp-oauth/e2e/internal/proc"
 )
 
-// The servers' names, for StopServer, StartServer and SignalServer.
+// The servers' names, for StopServer, StartServer and SignalServer. Further
+// MCP server replicas (Options.MCPReplicas) are mcp-server-2, -3, ...
 const (
 	Hydra      = "hydra"
 	ConsentApp = "consent-app"

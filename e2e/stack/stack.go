@@ -54,6 +54,12 @@ type Options struct {
 	LogDir string
 	// SeedDemo loads the demo users, teams and invoices (DESIGN.md "Demo data").
 	SeedDemo bool
+	// MCPReplicas is how many MCP servers to run against the one database,
+	// as replicas behind a load balancer would; 0 = 1. All serve the same
+	// canonical MCP URL (MCPURL, the first one's address); the others listen
+	// on ports of their own (MCPReplicaURLs), which accept the loopback Host
+	// a test sends them.
+	MCPReplicas int
 	// ClientMetadataCAFile, when set, puts the consent app in client
 	// metadata development mode: it accepts client_id URLs on loopback hosts
 	// and trusts the CAs in this PEM file when fetching their documents, so
@@ -74,8 +80,11 @@ type Options struct {
 
 // Stack is a running stack. Its URLs are the ones to use in tests.
 type Stack struct {
-	IssuerURL      string // the consent app's public origin: the OAuth issuer (no trailing slash)
-	MCPURL         string // the canonical MCP resource URL
+	IssuerURL string // the consent app's public origin: the OAuth issuer (no trailing slash)
+	MCPURL    string // the canonical MCP resource URL
+	// MCPReplicaURLs are the MCP endpoints of the replicas by their own
+	// addresses, the first replica first (see Options.MCPReplicas).
+	MCPReplicaURLs []string
 	HydraPublicURL string // Hydra's public API (normally reached through the issuer's proxy)
 	HydraAdminURL  string // Hydra's admin API
 	// AppDatabaseURL and HydraDatabaseURL carry credentials: never log them.
@@ -94,6 +103,10 @@ type Stack struct {
 	exited   chan error
 	stopping atomic.Bool
 	stopOnce sync.Once
+
+	// For RunConsentApp.
+	consentApp string
+	envApp     []string
 
 	// For StopServer and StartServer (faults.go); guarded by mu.
 	mu        sync.Mutex
@@ -142,6 +155,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		envApp = append(envApp, "CLIENT_METADATA_ALLOW_LOOPBACK=true", "CLIENT_METADATA_CA_FILE="+s.opts.ClientMetadataCAFile)
 	}
 	envMCP := mcpServerEnv(ep, s.AppDatabaseURL)
+	s.consentApp, s.envApp = bins.consentApp, envApp
 	err = parallel(
 		func() error {
 			return s.runOnce(ctx, "hydra-migrate", bins.hydra, envHydra, "migrate", "sql", "-e", "--yes")
@@ -154,8 +168,8 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 
 	// Hydra first: the consent app talks to it from its first request on.
 	s.readyURLs[Hydra] = s.HydraAdminURL + "/health/ready"
-	s.readyURLs[ConsentApp] = "http://" + listenAddr(s.Ports.ConsentApp) + "/healthz"
-	s.readyURLs[MCPServer] = "http://" + listenAddr(s.Ports.MCPServer) + "/healthz"
+	// The consent app is ready once Hydra has its settings client.
+	s.readyURLs[ConsentApp] = "http://" + listenAddr(s.Ports.ConsentApp) + "/readyz"
 	hydra, err := s.startServer(Hydra, bins.hydra, envHydra,
 		"serve", "all", "--dev", "--sqa-opt-out", "-c", filepath.Join(s.opts.RepoRoot, "hydra", "hydra.yml"))
 	if err != nil {
@@ -168,23 +182,58 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	mcp, err := s.startServer(MCPServer, bins.mcpServer, envMCP, "serve")
+	replicas, err := s.startMCPReplicas(bins.mcpServer, envMCP)
 	if err != nil {
 		return nil, err
 	}
-	err = parallel(
-		func() error { return s.waitReady(ctx, app, s.readyURLs[ConsentApp]) },
-		func() error { return s.waitReady(ctx, mcp, s.readyURLs[MCPServer]) },
-	)
-	if err != nil {
+	waits := []func() error{func() error { return s.waitReady(ctx, app, s.readyURLs[ConsentApp]) }}
+	for _, mcp := range replicas {
+		waits = append(waits, func() error { return s.waitReady(ctx, mcp, s.readyURLs[mcp.Name()]) })
+	}
+	if err := parallel(waits...); err != nil {
 		return nil, err
 	}
-	for _, p := range []*proc.Process{hydra, app, mcp} {
+	for _, p := range append([]*proc.Process{hydra, app}, replicas...) {
 		go s.watch(p)
 	}
 	s.logger.Info("stack: ready", "issuer", s.IssuerURL, "mcp", s.MCPURL, "logs", s.LogDir,
 		"took", time.Since(started).Round(time.Millisecond))
 	return s, nil
+}
+
+// startMCPReplicas starts Options.MCPReplicas MCP servers: the first on
+// Ports.MCPServer, the others on free ports, all with the same canonical
+// MCP URL. Only the first serves metrics.
+func (s *Stack) startMCPReplicas(bin string, env []string) ([]*proc.Process, error) {
+	n := max(s.opts.MCPReplicas, 1)
+	ports, err := freeport.Pick(n - 1)
+	if err != nil {
+		return nil, err
+	}
+	ports = append([]int{s.Ports.MCPServer}, ports...)
+	var replicas []*proc.Process
+	for i, port := range ports {
+		name, replicaEnv := MCPServer, env
+		if i > 0 {
+			name = fmt.Sprintf("mcp-server-%d", i+1)
+			replicaEnv = append(slices.Clone(env), "LISTEN_ADDR="+listenAddr(port), "METRICS_ADDR=")
+		}
+		p, err := s.startServer(name, bin, replicaEnv, "serve")
+		if err != nil {
+			return nil, err
+		}
+		replicas = append(replicas, p)
+		s.MCPReplicaURLs = append(s.MCPReplicaURLs, "http://"+listenAddr(port)+"/mcp")
+		s.readyURLs[name] = "http://" + listenAddr(port) + "/healthz"
+	}
+	return replicas, nil
+}
+
+// RunConsentApp runs a one-shot consent-app command (such as hygiene) with
+// the stack's configuration and returns its error; its output goes to
+// consent-app-<command>.log in LogDir.
+func (s *Stack) RunConsentApp(ctx context.Context, command string) error {
+	return s.runOnce(ctx, "consent-app-"+command, s.consentApp, s.envApp, command)
 }
 
 // Exited delivers an error when a server exits while the stack runs (not

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/mcp-oauth/ops/envconfig"
 )
@@ -31,6 +32,9 @@ var Vars = []envconfig.Var{
 	{Name: "TRUSTED_PROXIES", Meaning: "comma-separated IPs or CIDR ranges of reverse proxies whose X-Forwarded-For is believed for sign-in throttling"},
 	{Name: "CLIENT_METADATA_ALLOW_LOOPBACK", Default: "false", Meaning: "development only: accept Client ID Metadata Documents on loopback hosts"},
 	{Name: "CLIENT_METADATA_CA_FILE", Meaning: "development only: PEM file of extra CAs trusted when fetching Client ID Metadata Documents"},
+	{Name: "HYGIENE_INTERVAL", Default: "1h", Meaning: "how often unused registered clients are deleted from Hydra (one replica at a time); 0 turns the job off (run `consent-app hygiene` instead)"},
+	{Name: "CLIENT_UNAUTHORIZED_TTL", Default: "24h", Meaning: "a self-registered client nobody authorized within this time after registering is deleted"},
+	{Name: "CLIENT_IDLE_TTL", Default: "2160h", Meaning: "a self-registered client with no authorization or tool call for this long (90 days) is deleted"},
 }
 
 // Config is the consent app's configuration; see Vars for each field's
@@ -60,6 +64,12 @@ type Config struct {
 	// trusted when fetching metadata documents, for a local test server.
 	// Development only.
 	ClientMetadataCAFile string
+	// HygieneInterval is how often the hygiene job runs; 0 = never.
+	HygieneInterval time.Duration
+	// ClientUnauthorizedTTL and ClientIdleTTL say when a self-registered
+	// client counts as unused (package hygiene).
+	ClientUnauthorizedTTL time.Duration
+	ClientIdleTTL         time.Duration
 
 	// readErr holds what went wrong while reading (a bad _FILE, MODE).
 	readErr error
@@ -88,7 +98,18 @@ func FromLookup(getenv func(string) string) Config {
 		ClientMetadataAllowLoopback: src.Bool("CLIENT_METADATA_ALLOW_LOOPBACK"),
 		ClientMetadataCAFile:        src.String("CLIENT_METADATA_CA_FILE"),
 	}
-	c.readErr = errors.Join(modeErr, src.Err())
+	var durErrs []error
+	duration := func(name string) time.Duration {
+		d, err := time.ParseDuration(src.String(name))
+		if err != nil {
+			durErrs = append(durErrs, fmt.Errorf("%s %q: want a duration such as 90m or 24h", name, src.String(name)))
+		}
+		return d
+	}
+	c.HygieneInterval = duration("HYGIENE_INTERVAL")
+	c.ClientUnauthorizedTTL = duration("CLIENT_UNAUTHORIZED_TTL")
+	c.ClientIdleTTL = duration("CLIENT_IDLE_TTL")
+	c.readErr = errors.Join(append(durErrs, modeErr, src.Err())...)
 	return c
 }
 
@@ -134,6 +155,15 @@ func (c Config) Validate() error {
 		if _, err := c.ClientMetadataRoots(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if c.HygieneInterval < 0 || (c.HygieneInterval > 0 && c.HygieneInterval < time.Minute) {
+		errs = append(errs, fmt.Errorf("HYGIENE_INTERVAL %s: want 0 (off) or at least 1m", c.HygieneInterval))
+	}
+	if c.ClientUnauthorizedTTL < time.Hour {
+		errs = append(errs, fmt.Errorf("CLIENT_UNAUTHORIZED_TTL %s: want at least 1h, so that a person has time to authorize a client it just registered", c.ClientUnauthorizedTTL))
+	}
+	if c.ClientIdleTTL < 24*time.Hour {
+		errs = append(errs, fmt.Errorf("CLIENT_IDLE_TTL %s: want at least 24h", c.ClientIdleTTL))
 	}
 	for _, p := range c.TrustedProxies {
 		if _, err := netip.ParsePrefix(p); err != nil {

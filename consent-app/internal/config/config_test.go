@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcp-oauth/ops/envconfig"
 )
@@ -20,6 +21,10 @@ func valid() Config {
 		DatabaseURL:     "postgres://localhost/app",
 		TokenHookAPIKey: strings.Repeat("k", 16),
 		CookieSecret:    strings.Repeat("s", 32),
+
+		HygieneInterval:       time.Hour,
+		ClientUnauthorizedTTL: 24 * time.Hour,
+		ClientIdleTTL:         90 * 24 * time.Hour,
 	}
 }
 
@@ -52,6 +57,12 @@ func TestValidate(t *testing.T) {
 		}, []string{"CLIENT_METADATA_ALLOW_LOOPBACK and CLIENT_METADATA_CA_FILE are for development"}},
 		{"missing CA file", func(c *Config) { c.ClientMetadataCAFile = "/nonexistent/ca.pem" }, []string{"CLIENT_METADATA_CA_FILE"}},
 		{"trusted proxies", func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/8", "192.0.2.7", "2001:db8::/32"} }, nil},
+		{"hygiene off", func(c *Config) { c.HygieneInterval = 0 }, nil},
+		{"hygiene too often", func(c *Config) { c.HygieneInterval = time.Second }, []string{"HYGIENE_INTERVAL 1s"}},
+		{"client ages too short", func(c *Config) {
+			c.ClientUnauthorizedTTL = time.Minute
+			c.ClientIdleTTL = time.Hour
+		}, []string{"CLIENT_UNAUTHORIZED_TTL 1m0s", "CLIENT_IDLE_TTL 1h0m0s"}},
 		{"bad trusted proxy", func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/8", "proxy.internal"} }, []string{`TRUSTED_PROXIES: "proxy.internal"`}},
 		{"all problems at once", func(c *Config) {
 			c.DatabaseURL = ""
@@ -100,6 +111,14 @@ func TestFromLookup(t *testing.T) {
 	if c.CookieSecret != strings.Repeat("c", 40) || c.ListenAddr != "localhost:3000" || c.MetricsAddr != "" {
 		t.Errorf("config = %+v", c)
 	}
+	if c.HygieneInterval != time.Hour || c.ClientUnauthorizedTTL != 24*time.Hour || c.ClientIdleTTL != 90*24*time.Hour {
+		t.Errorf("hygiene defaults %v %v %v", c.HygieneInterval, c.ClientUnauthorizedTTL, c.ClientIdleTTL)
+	}
+	env["CLIENT_IDLE_TTL"] = "ninety days"
+	if err := FromLookup(func(k string) string { return env[k] }).Validate(); err == nil || !strings.Contains(err.Error(), `CLIENT_IDLE_TTL "ninety days"`) {
+		t.Errorf("unparsable duration: %v", err)
+	}
+	delete(env, "CLIENT_IDLE_TTL")
 
 	// Unset MODE means production: the local defaults are plain http.
 	delete(env, "MODE")

@@ -7,8 +7,6 @@ package consent
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -23,6 +21,7 @@ import (
 	"github.com/mcp-oauth/consent-app/internal/authorize"
 	"github.com/mcp-oauth/consent-app/internal/clientmeta"
 	"github.com/mcp-oauth/consent-app/internal/csrf"
+	"github.com/mcp-oauth/consent-app/internal/firstparty"
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
 	"github.com/mcp-oauth/consent-app/internal/locale"
 	"github.com/mcp-oauth/consent-app/internal/login"
@@ -149,6 +148,10 @@ func (h *Handler) Show(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if firstparty.Is(req.Client.GetClientId()) {
+		h.acceptFirstParty(c, l, req)
+		return
+	}
 	if ar, err := authorize.Parse(req.GetRequestUrl()); err == nil {
 		if rej := authorize.Check(ar, h.MCPResourceURL); rej != nil {
 			h.reject(c, l, challenge, *rej)
@@ -167,6 +170,10 @@ func (h *Handler) Submit(c *gin.Context) {
 	}
 	req, l, ok := h.consentRequest(c, challenge)
 	if !ok {
+		return
+	}
+	if firstparty.Is(req.Client.GetClientId()) {
+		h.acceptFirstParty(c, l, req)
 		return
 	}
 	if c.PostForm("action") != "allow" {
@@ -195,7 +202,7 @@ func (h *Handler) Submit(c *gin.Context) {
 	// challenge, so a replayed challenge, one approved in another browser or
 	// one whose answer never reached the browser is accepted here and only
 	// fails at Hydra afterwards. A row written now could outlive its flow.
-	connID := newConnectionID()
+	connID := store.NewConnectionID()
 	redirect, err := h.Hydra.AcceptConsent(c, challenge, hydraadmin.ConsentGrant{
 		Scopes:            plan.HydraScopes,
 		Audience:          plan.Audience,
@@ -225,13 +232,21 @@ func Claims(plan Plan, connectionID, clientName string) map[string]any {
 	}
 }
 
-// newConnectionID returns a random (version 4) UUID.
-func newConnectionID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails on Linux
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+// acceptFirstParty lets the settings pages' own client through without a
+// question: it signs a person in to their own account and gets openid alone
+// — no team, no connection, no audience, so none of its tokens opens the MCP
+// server.
+func (h *Handler) acceptFirstParty(c *gin.Context, l *locale.Localizer, req *hydra.OAuth2ConsentRequest) {
+	var scopes []string
+	if slices.Contains(req.RequestedScope, firstparty.Scope) {
+		scopes = []string{firstparty.Scope}
+	}
+	redirect, err := h.Hydra.AcceptConsent(c, req.Challenge, hydraadmin.ConsentGrant{Scopes: scopes})
+	if err != nil {
+		login.HydraError(c, l, h.Log, err)
+		return
+	}
+	c.Redirect(http.StatusFound, redirect)
 }
 
 // consentRequest fetches the consent request and picks the page language,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcp-oauth/catalog"
 	"github.com/mcp-oauth/consent-app/internal/clientmeta"
+	"github.com/mcp-oauth/consent-app/internal/firstparty"
 	"github.com/mcp-oauth/consent-app/internal/locale"
 	"github.com/mcp-oauth/consent-app/internal/web"
 )
@@ -122,7 +123,12 @@ func (p *Proxy) prepareAuthorize(w http.ResponseWriter, r *http.Request) bool {
 		}
 		q.Set("client_id", id)
 	}
-	r.URL.RawQuery = FilterScopes(q).Encode()
+	// The settings pages' own client asks for openid, which no MCP client
+	// may have; it is registered with exactly that scope.
+	if !firstparty.Is(q.Get("client_id")) {
+		q = FilterScopes(q)
+	}
+	r.URL.RawQuery = q.Encode()
 	return true
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mcp-oauth/consent-app/internal/clientmeta"
+	"github.com/mcp-oauth/consent-app/internal/firstparty"
 	"github.com/mcp-oauth/consent-app/internal/locale"
 )
 
@@ -116,6 +117,19 @@ func TestProxyAuthorize(t *testing.T) {
 	proxy.ServeHTTP(rec, httptest.NewRequest("GET", "/oauth2/auth?client_id=2d5c0b2e&response_type=code", nil))
 	if seen.query.Get("client_id") != "2d5c0b2e" || res.calls != 0 {
 		t.Errorf("ordinary client id: Hydra got %q, resolver called %d times", seen.query.Get("client_id"), res.calls)
+	}
+}
+
+// The settings pages' own client keeps openid, which every other client
+// loses at the edge.
+func TestProxyAuthorizeFirstParty(t *testing.T) {
+	proxy, seen := newProxy(t, &fakeResolver{})
+	for client, want := range map[string]string{firstparty.ClientID: "openid", "2d5c0b2e": ""} {
+		q := url.Values{"client_id": {client}, "scope": {"openid"}, "response_type": {"code"}}
+		proxy.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/oauth2/auth?"+q.Encode(), nil))
+		if got := seen.query.Get("scope"); got != want {
+			t.Errorf("%s: Hydra got scope %q, want %q", client, got, want)
+		}
 	}
 }
 

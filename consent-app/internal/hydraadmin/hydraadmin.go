@@ -1,5 +1,5 @@
 // Package hydraadmin is the consent app's narrow view of Hydra's admin API:
-// the login, consent and logout challenges and client creation. Handlers depend on
+// the login, consent and logout challenges, clients and consent sessions. Handlers depend on
 // the Admin interface so they can be tested without Hydra.
 package hydraadmin
 
@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	hydra "github.com/ory/hydra-client-go/v2"
@@ -61,6 +63,9 @@ type Admin interface {
 	LogoutRequest(ctx context.Context, challenge string) (*hydra.OAuth2LogoutRequest, error)
 	AcceptLogout(ctx context.Context, challenge string) (redirectTo string, err error)
 	RejectLogout(ctx context.Context, challenge string) error
+	RevokeConsent(ctx context.Context, subject, clientID string) error
+	ListClients(ctx context.Context) ([]hydra.OAuth2Client, error)
+	DeleteClient(ctx context.Context, id string) error
 }
 
 // Client implements Admin with hydra-client-go.
@@ -215,4 +220,67 @@ func (c *Client) AcceptLogout(ctx context.Context, challenge string) (string, er
 func (c *Client) RejectLogout(ctx context.Context, challenge string) error {
 	resp, err := c.api.RejectOAuth2LogoutRequest(ctx).LogoutChallenge(challenge).Execute()
 	return classify("reject logout", resp, err)
+}
+
+// RevokeConsent revokes every consent the subject gave the client, and with
+// them the tokens Hydra issued on those consents.
+func (c *Client) RevokeConsent(ctx context.Context, subject, clientID string) error {
+	resp, err := c.api.RevokeOAuth2ConsentSessions(ctx).Subject(subject).Client(clientID).Execute()
+	if resp != nil && resp.StatusCode == http.StatusNotFound {
+		return nil // no such client any more: nothing left to revoke
+	}
+	return classify("revoke consent", resp, err)
+}
+
+// clientPageSize is Hydra's largest page of clients.
+const clientPageSize = 1000
+
+// ListClients returns every client Hydra knows, without secrets. Hydra pages
+// by offset, so a client registered meanwhile may be missed or listed
+// twice; callers run again later.
+func (c *Client) ListClients(ctx context.Context) ([]hydra.OAuth2Client, error) {
+	var all []hydra.OAuth2Client
+	token := ""
+	for {
+		req := c.api.ListOAuth2Clients(ctx).PageSize(clientPageSize)
+		if token != "" {
+			req = req.PageToken(token)
+		}
+		page, resp, err := req.Execute()
+		if err := classify("list clients", resp, err); err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		token = nextPageToken(resp.Header.Values("Link"))
+		if token == "" || len(page) == 0 {
+			return all, nil
+		}
+	}
+}
+
+// nextPageToken reads the page_token of the rel="next" link of Hydra's Link
+// header; "" on the last page.
+func nextPageToken(links []string) string {
+	for _, header := range links {
+		for link := range strings.SplitSeq(header, ",") {
+			target, params, ok := strings.Cut(link, ";")
+			if !ok || !strings.Contains(params, `rel="next"`) {
+				continue
+			}
+			u, err := url.Parse(strings.Trim(strings.TrimSpace(target), "<>"))
+			if err == nil {
+				return u.Query().Get("page_token")
+			}
+		}
+	}
+	return ""
+}
+
+// DeleteClient deletes a client; one that is gone already is no error.
+func (c *Client) DeleteClient(ctx context.Context, id string) error {
+	resp, err := c.api.DeleteOAuth2Client(ctx, id).Execute()
+	if resp != nil && resp.StatusCode == http.StatusNotFound {
+		return nil
+	}
+	return classify("delete client", resp, err)
 }

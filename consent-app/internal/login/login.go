@@ -21,6 +21,7 @@ import (
 
 	"github.com/mcp-oauth/consent-app/internal/authorize"
 	"github.com/mcp-oauth/consent-app/internal/csrf"
+	"github.com/mcp-oauth/consent-app/internal/firstparty"
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
 	"github.com/mcp-oauth/consent-app/internal/locale"
 	"github.com/mcp-oauth/consent-app/internal/password"
@@ -64,8 +65,11 @@ type Page struct {
 	Challenge  string
 	CSRFToken  string
 	ClientName string
-	Email      string
-	Remember   bool
+	// Settings marks a sign-in to the settings pages rather than an app's
+	// connection.
+	Settings bool
+	Email    string
+	Remember bool
 	// Error is the translated message above the form; Invalid marks the
 	// fields as wrong (not so for the throttle, where they may be right).
 	Error   string
@@ -222,6 +226,7 @@ func (h *Handler) loginRequest(c *gin.Context, challenge string) (*hydra.OAuth2L
 func (h *Handler) form(c *gin.Context, l *locale.Localizer, status int, req *hydra.OAuth2LoginRequest, p Page) {
 	p.Challenge = req.Challenge
 	p.CSRFToken = h.CSRF.Token(c.Writer, c.Request, "login:"+req.Challenge)
+	p.Settings = firstparty.Is(req.Client.GetClientId())
 	p.ClientName = req.Client.GetClientName()
 	if p.ClientName == "" {
 		p.ClientName = req.Client.GetClientId()

@@ -193,6 +193,20 @@ func HydraClient(m Metadata, mcpResourceURL string) hydra.OAuth2Client {
 	return cl
 }
 
+// registeredVia, under registeredViaKey in a Hydra client's metadata, marks
+// the clients this front created.
+const (
+	registeredViaKey = "registered_via"
+	registeredVia    = "dynamic_client_registration"
+)
+
+// SelfRegistered reports whether this front created the client: those are
+// the clients the hygiene job may delete when they go unused.
+func SelfRegistered(c *hydra.OAuth2Client) bool {
+	m, _ := c.GetMetadata().(map[string]any)
+	return m[registeredViaKey] == registeredVia
+}
+
 // Response is the RFC 7591 §3.2.1 answer. Empty members are omitted: MCP
 // clients reject nulls and empty strings.
 type Response struct {
@@ -253,7 +267,7 @@ func (h *Handler) Register(c *gin.Context) {
 		return
 	}
 	cl := HydraClient(m, h.MCPResourceURL)
-	cl.Metadata = map[string]any{"registered_via": "dynamic_client_registration"}
+	cl.Metadata = map[string]any{registeredViaKey: registeredVia}
 	created, err := h.Hydra.CreateClient(c, cl)
 	if err != nil {
 		if errors.Is(err, hydraadmin.ErrRejected) {

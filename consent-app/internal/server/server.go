@@ -14,11 +14,14 @@ import (
 	"github.com/mcp-oauth/consent-app/internal/consent"
 	"github.com/mcp-oauth/consent-app/internal/csrf"
 	"github.com/mcp-oauth/consent-app/internal/edge"
+	"github.com/mcp-oauth/consent-app/internal/firstparty"
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
 	"github.com/mcp-oauth/consent-app/internal/locale"
 	"github.com/mcp-oauth/consent-app/internal/login"
 	"github.com/mcp-oauth/consent-app/internal/logout"
 	"github.com/mcp-oauth/consent-app/internal/register"
+	"github.com/mcp-oauth/consent-app/internal/revocation"
+	"github.com/mcp-oauth/consent-app/internal/settings"
 	"github.com/mcp-oauth/consent-app/internal/store"
 	"github.com/mcp-oauth/consent-app/internal/telemetry"
 	"github.com/mcp-oauth/consent-app/internal/tokenhook"
@@ -108,6 +111,17 @@ func New(d Deps) http.Handler {
 	r.GET("/logout", oh.Show)
 	r.POST("/logout", oh.Submit)
 	r.GET("/logged-out", oh.Done)
+
+	settings.New(settings.Deps{
+		Store:         d.Store,
+		Revoker:       &revocation.Revoker{Store: d.Store, Hydra: d.Hydra, Log: d.Log, Metrics: d.Metrics},
+		CSRF:          protector,
+		Locale:        languages,
+		Log:           d.Log,
+		SignIn:        settings.SignInConfig{PublicURL: cfg.PublicURL, HydraPublicURL: cfg.HydraPublicURL, ClientSecret: firstparty.Secret(cfg.CookieSecret)},
+		CookieSecret:  cfg.CookieSecret,
+		SecureCookies: cfg.SecureCookies(),
+	}).Mount(r)
 
 	hook := &tokenhook.Handler{APIKey: cfg.TokenHookAPIKey, Connections: d.Store, Log: d.Log, Metrics: d.Metrics}
 	r.POST("/internal/token-hook", hook.ServeHook)

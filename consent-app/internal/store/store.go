@@ -4,6 +4,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
@@ -93,11 +94,25 @@ func (s *Store) TeamsOfUser(ctx context.Context, userID string) ([]Team, error) 
 	})
 }
 
+// NewConnectionID returns a fresh connection id (a random version 4 UUID):
+// the consent step chooses it, so that the token can carry it before the
+// connection is recorded.
+func NewConnectionID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails on Linux
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
 // RecordConnection stores the connection c, whose ID the consent step
 // chose, when Hydra issues its first token (the token hook calls it on a
 // code exchange). A connection already recorded stays as it is, and none is
 // recorded unless its user is a member of its team.
 func (s *Store) RecordConnection(ctx context.Context, c Connection) error {
+	if c.Scopes == nil {
+		c.Scopes = []string{} // a connection with no catalog scope: whoami only
+	}
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO connections (id, user_id, team_id, client_id, client_name, scopes)
 		SELECT $1, m.user_id, m.team_id, $2, $3, $4 FROM memberships m
@@ -106,19 +121,6 @@ func (s *Store) RecordConnection(ctx context.Context, c Connection) error {
 		c.ID, c.ClientID, c.ClientName, c.Scopes, c.TeamID, c.UserID)
 	if err != nil {
 		return fmt.Errorf("record connection: %w", err)
-	}
-	return nil
-}
-
-// RevokeConnection marks a connection revoked. Revoking twice is harmless.
-func (s *Store) RevokeConnection(ctx context.Context, id string) error {
-	tag, err := s.pool.Exec(ctx,
-		`UPDATE connections SET revoked_at = coalesce(revoked_at, now()) WHERE id::text = $1`, id)
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
-		return ErrNotFound
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ type Metrics struct {
 	consents      *prometheus.CounterVec
 	registrations *prometheus.CounterVec
 	tokenHook     *prometheus.CounterVec
+	revocations   *prometheus.CounterVec
 }
 
 // New registers the consent app's metrics on reg.
@@ -31,8 +32,11 @@ func New(reg prometheus.Registerer) *Metrics {
 		tokenHook: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "token_hook_decisions_total", Help: "Token hook answers: allowed, or refused with the reason.",
 		}, []string{"decision"}),
+		revocations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "connection_revocations_total", Help: "Connections revoked, by cause: connection (one, from settings), all_of_user, membership_ended, client_deleted (hygiene).",
+		}, []string{"cause"}),
 	}
-	reg.MustRegister(m.consents, m.registrations, m.tokenHook)
+	reg.MustRegister(m.consents, m.registrations, m.tokenHook, m.revocations)
 	return m
 }
 
@@ -61,5 +65,12 @@ func (m *Metrics) Registration(outcome string) {
 func (m *Metrics) TokenHook(decision string) {
 	if m != nil {
 		m.tokenHook.WithLabelValues(decision).Inc()
+	}
+}
+
+// Revocations records n connections revoked for cause.
+func (m *Metrics) Revocations(cause string, n int) {
+	if m != nil && n > 0 {
+		m.revocations.WithLabelValues(cause).Add(float64(n))
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/mcp-oauth/catalog"
+	"github.com/mcp-oauth/consent-app/internal/firstparty"
 	"github.com/mcp-oauth/consent-app/internal/store"
 	"github.com/mcp-oauth/consent-app/internal/telemetry"
 )
@@ -101,12 +102,21 @@ type Verdict struct {
 // Decide is the pure decision. Only authorization_code and refresh_token
 // grants are served, and only for a connection that exists, is not revoked,
 // belongs to the token's user and client, and whose user is still a member of
-// its team.
+// its team — except for the first-party client's sign-in codes, which carry
+// no connection.
 func Decide(grantTypes []string, subject, clientID, connectionID string, st store.ConnectionState) Verdict {
 	if len(grantTypes) == 0 || slices.ContainsFunc(grantTypes, func(g string) bool {
 		return g != "authorization_code" && g != "refresh_token"
 	}) {
 		return Verdict{Reason: "grant type not allowed"}
+	}
+	if firstparty.Is(clientID) {
+		// The settings pages' sign-in: openid only, no connection, and no
+		// refresh grant (the client is registered without one).
+		if slices.Equal(grantTypes, []string{"authorization_code"}) {
+			return Verdict{Allow: true}
+		}
+		return Verdict{Reason: "the first-party client only signs in"}
 	}
 	switch {
 	case connectionID == "":

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mcp-oauth/consent-app/internal/firstparty"
 	"github.com/mcp-oauth/consent-app/internal/store"
 )
 
@@ -40,6 +41,9 @@ func TestDecide(t *testing.T) {
 		{"left team", []string{"refresh_token"}, "u1", "c1", "k1", with(func(s *store.ConnectionState) { s.Member = false }), false},
 		{"other user", []string{"refresh_token"}, "u2", "c1", "k1", live, false},
 		{"other client", []string{"refresh_token"}, "u1", "c2", "k1", live, false},
+		{"settings sign-in", []string{"authorization_code"}, "u1", firstparty.ClientID, "", store.ConnectionState{}, true},
+		{"settings refresh", []string{"refresh_token"}, "u1", firstparty.ClientID, "", store.ConnectionState{}, false},
+		{"settings client credentials", []string{"client_credentials"}, "u1", firstparty.ClientID, "", store.ConnectionState{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -74,7 +74,8 @@ func run(logger *slog.Logger) error {
 The MCP OAuth stack is running.
 
   MCP server    %s
-  Auth origin   %s  (the issuer: sign-in, consent, settings)
+  Auth origin   %s  (the issuer: sign-in, consent)
+  Settings      %s/settings  (your connections; team admins)
   Hydra         public %s, admin %s (internal)
   PostgreSQL    %s: databases %s and %s
   Logs          %s
@@ -90,7 +91,7 @@ Demo logins (password after the slash):
   carol@example.com / carol-demo-password   no team
 
 Press Ctrl-C to stop.
-`, st.MCPURL, st.IssuerURL, st.HydraPublicURL, st.HydraAdminURL,
+`, st.MCPURL, st.IssuerURL, st.IssuerURL, st.HydraPublicURL, st.HydraAdminURL,
 		postgres, opts.AppDB, opts.HydraDB, st.LogDir, st.MCPURL)
 
 	select {

@@ -30,6 +30,8 @@ var Vars = []envconfig.Var{
 	{Name: "DATABASE_URL", Meaning: "PostgreSQL URL of the app database shared with the consent app (required)", Secret: true},
 	{Name: "INTROSPECTION_CACHE_TTL", Default: DefaultIntrospectionCacheTTL.String(), Meaning: "how long an introspection answer is reused (bounded by the token's expiry too); 0 turns reuse off"},
 	{Name: "VERIFY_TIMEOUT", Default: DefaultVerifyTimeout.String(), Meaning: "bound on verifying one request (introspection and connection lookup); past it the answer is 503"},
+	{Name: "CONNECTION_CACHE_TTL", Default: short(DefaultConnectionCacheTTL), Meaning: "how long a connection's state is kept in memory; a revocation drops it on every replica when PostgreSQL's notification arrives (LISTEN/NOTIFY, milliseconds), so this only bounds a listener that died unnoticed; 0 reads the database on every request"},
+	{Name: "AUDIT_RETENTION", Default: short(DefaultAuditRetention), Meaning: "how long tool calls are kept in the audit log (90 days); older ones are deleted hourly"},
 }
 
 // Config is the server's whole configuration.
@@ -59,6 +61,11 @@ type Config struct {
 	// VerifyTimeout bounds the verification of one request (introspection
 	// and connection lookup); past it the server answers 503.
 	VerifyTimeout time.Duration
+	// ConnectionCacheTTL bounds how long a connection's state is kept in
+	// memory (package connections); 0 = not at all.
+	ConnectionCacheTTL time.Duration
+	// AuditRetention is how long audit events are kept.
+	AuditRetention time.Duration
 
 	// unparsable collects the variables FromEnv could not read, for Validate.
 	unparsable string
@@ -74,12 +81,16 @@ const (
 	DefaultHydraAdminURL         = "http://127.0.0.1:4445"
 	DefaultIntrospectionCacheTTL = 30 * time.Second
 	DefaultVerifyTimeout         = 5 * time.Second
+	DefaultConnectionCacheTTL    = 5 * time.Minute
+	DefaultAuditRetention        = 90 * 24 * time.Hour
 )
 
 // Limits of the durations, checked by Validate.
 const (
 	maxIntrospectionCacheTTL = time.Hour
 	maxVerifyTimeout         = time.Minute
+	maxConnectionCacheTTL    = time.Hour
+	minAuditRetention        = time.Hour
 )
 
 // FromEnv builds a Config from getenv (os.Getenv in production), applying the
@@ -106,6 +117,8 @@ func FromEnv(getenv func(string) string) Config {
 	}
 	cfg.IntrospectionCacheTTL = duration("INTROSPECTION_CACHE_TTL", DefaultIntrospectionCacheTTL)
 	cfg.VerifyTimeout = duration("VERIFY_TIMEOUT", DefaultVerifyTimeout)
+	cfg.ConnectionCacheTTL = duration("CONNECTION_CACHE_TTL", DefaultConnectionCacheTTL)
+	cfg.AuditRetention = duration("AUDIT_RETENTION", DefaultAuditRetention)
 	cfg.readErr = errors.Join(modeErr, src.Err())
 	return cfg
 }
@@ -141,6 +154,12 @@ func (c Config) Validate() error {
 	if c.VerifyTimeout <= 0 || c.VerifyTimeout > maxVerifyTimeout {
 		errs = append(errs, fmt.Errorf("VERIFY_TIMEOUT %s: want more than 0, at most %s", c.VerifyTimeout, maxVerifyTimeout))
 	}
+	if c.ConnectionCacheTTL < 0 || c.ConnectionCacheTTL > maxConnectionCacheTTL {
+		errs = append(errs, fmt.Errorf("CONNECTION_CACHE_TTL %s: want 0 (no cache) up to %s", c.ConnectionCacheTTL, maxConnectionCacheTTL))
+	}
+	if c.AuditRetention < minAuditRetention {
+		errs = append(errs, fmt.Errorf("AUDIT_RETENTION %s: want at least %s", c.AuditRetention, minAuditRetention))
+	}
 	if c.DatabaseURL == "" {
 		errs = append(errs, errors.New("DATABASE_URL is required (for example postgres://user@localhost:5432/app)"))
 	} else if _, err := pgxpool.ParseConfig(c.DatabaseURL); err != nil {
@@ -149,6 +168,18 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("DATABASE_URL is not a valid PostgreSQL connection string"))
 	}
 	return errors.Join(errs...)
+}
+
+// short writes d as an operator would: 5m rather than 5m0s.
+func short(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }
 
 // IntrospectionURL is Hydra's admin introspection endpoint.

@@ -29,6 +29,8 @@ func TestFromEnvDefaults(t *testing.T) {
 
 		IntrospectionCacheTTL: 30 * time.Second,
 		VerifyTimeout:         5 * time.Second,
+		ConnectionCacheTTL:    5 * time.Minute,
+		AuditRetention:        90 * 24 * time.Hour,
 	}
 	if cfg.readErr != nil {
 		t.Fatal(cfg.readErr)
@@ -79,6 +81,10 @@ func TestValidate(t *testing.T) {
 		{name: "unreadable durations", env: with(with(valid, "INTROSPECTION_CACHE_TTL", "30"), "VERIFY_TIMEOUT", "soon"), wantErr: []string{"INTROSPECTION_CACHE_TTL \"30\"", "VERIFY_TIMEOUT \"soon\""}},
 		{name: "cache too long", env: with(valid, "INTROSPECTION_CACHE_TTL", "2h"), wantErr: []string{"INTROSPECTION_CACHE_TTL 2h0m0s"}},
 		{name: "no timeout", env: with(valid, "VERIFY_TIMEOUT", "0s"), wantErr: []string{"VERIFY_TIMEOUT 0s"}},
+		{name: "connection cache off", env: with(valid, "CONNECTION_CACHE_TTL", "0s")},
+		{name: "connection cache too long", env: with(valid, "CONNECTION_CACHE_TTL", "2h"), wantErr: []string{"CONNECTION_CACHE_TTL 2h0m0s"}},
+		{name: "audit retention too short", env: with(valid, "AUDIT_RETENTION", "1m"), wantErr: []string{"AUDIT_RETENTION 1m0s"}},
+		{name: "audit retention unreadable", env: with(valid, "AUDIT_RETENTION", "90d"), wantErr: []string{`AUDIT_RETENTION "90d"`}},
 		{name: "resource on reserved path", env: with(valid, "MCP_RESOURCE_URL", "http://localhost:8080/healthz"), wantErr: []string{"reserved"}},
 		{name: "relative resource", env: with(valid, "MCP_RESOURCE_URL", "/mcp"), wantErr: []string{"absolute"}},
 		{name: "issuer with trailing slash", env: with(valid, "AUTH_ISSUER", "http://localhost:3000/"), wantErr: []string{"trailing slash"}},

@@ -50,6 +50,9 @@ type Options struct {
 	Logger  *slog.Logger
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// OnInsufficientScope is told about every call refused for a missing
+	// scope, for the audit log; nil = nobody is told.
+	OnInsufficientScope func(ctx context.Context, id *Identity, tools []string)
 }
 
 // MaxBodyBytes caps an MCP request body. The gate reads the body to find the
@@ -72,6 +75,7 @@ func New(opts Options) func(http.Handler) http.Handler {
 		timeout:      opts.Timeout,
 		log:          opts.Logger,
 		now:          opts.Now,
+		onDenied:     opts.OnInsufficientScope,
 		baseline:     strings.Join(catalog.BaselineNames(), " "),
 	}
 	if g.timeout == 0 {
@@ -100,6 +104,7 @@ type gate struct {
 	timeout      time.Duration
 	log          *slog.Logger
 	now          func() time.Time
+	onDenied     func(ctx context.Context, id *Identity, tools []string)
 	// baseline is the scope a 401 challenge asks for: the catalog's
 	// baseline, never offline_access (the client adds that itself when it
 	// wants refresh tokens).
@@ -156,6 +161,9 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 	}
 	if needed, missing := neededScopes(tools, id); len(missing) > 0 {
 		g.log.InfoContext(r.Context(), "insufficient scope", "client_id", id.ClientID, "connection_id", id.ConnectionID, "missing", missing)
+		if g.onDenied != nil {
+			g.onDenied(r.Context(), id, tools)
+		}
 		description := fmt.Sprintf("this call needs the scope %s, which the token was not granted; re-authorize asking for it", missing[0])
 		if len(missing) > 1 {
 			description = fmt.Sprintf("this call needs the scopes %s, which the token was not granted; re-authorize asking for them", strings.Join(missing, " "))

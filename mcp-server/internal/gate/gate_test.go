@@ -504,3 +504,48 @@ func TestGateReportOutage(t *testing.T) {
 		})
 	}
 }
+
+// A call refused for a missing scope is reported (the audit log records it
+// as denied); calls that pass or fail otherwise are not.
+func TestGateReportsInsufficientScope(t *testing.T) {
+	hydra := fakeHydra(t)
+	type report struct {
+		conn  string
+		tools []string
+	}
+	var got []report
+	h := New(Options{
+		Resource:     resource,
+		Introspector: introspect.New(hydra.URL+"/admin/oauth2/introspect", nil),
+		Connections:  connections,
+		Logger:       slog.New(slog.DiscardHandler),
+		Now:          func() time.Time { return now },
+		OnInsufficientScope: func(_ context.Context, id *Identity, tools []string) {
+			got = append(got, report{id.ConnectionID, tools})
+		},
+	})(&recorder{})
+	for _, tool := range []string{"create_invoice", "list_invoices", "whoami"} {
+		req := httptest.NewRequest(http.MethodPost, resource, strings.NewReader(toolCall(tool)))
+		req.Header.Set("Authorization", "Bearer tok_good")
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	if len(got) != 1 || got[0].conn != connID || !reflect.DeepEqual(got[0].tools, []string{"create_invoice"}) {
+		t.Errorf("reported %+v, want one refusal of create_invoice on %s", got, connID)
+	}
+}
+
+func TestOutageReported(t *testing.T) {
+	hydra := fakeHydra(t)
+	var seen []bool
+	h := newGate(t, resource, hydra.URL+"/admin/oauth2/introspect", io.Discard)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, OutageReported(r.Context()))
+		ReportOutage(r.Context())
+		seen = append(seen, OutageReported(r.Context()))
+	}))
+	req := httptest.NewRequest(http.MethodPost, resource, strings.NewReader(toolCall("whoami")))
+	req.Header.Set("Authorization", "Bearer tok_good")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if !reflect.DeepEqual(seen, []bool{false, true}) || OutageReported(context.Background()) {
+		t.Errorf("OutageReported before and after ReportOutage: %v", seen)
+	}
+}

@@ -22,6 +22,13 @@ func ReportOutage(ctx context.Context) {
 	}
 }
 
+// OutageReported reports whether ReportOutage was called for the request of
+// ctx: its answer will be a 503, whatever the MCP layer returns.
+func OutageReported(ctx context.Context) bool {
+	o, ok := ctx.Value(outageKey{}).(*outage)
+	return ok && o.failed.Load()
+}
+
 // outageWriter passes the MCP layer's response through unless an outage was
 // reported before its first byte; then it sends the 503 instead and drops
 // the rest. This relies on the MCP handler answering with plain JSON, which

@@ -64,7 +64,7 @@ var tokenClaims = map[string]struct{ team, conn, scope string }{
 	"acme-noscope":  {storetest.AcmeID, storetest.AcmeConnection, "offline_access"},
 }
 
-func newStack(t *testing.T, opts stackOptions) stack {
+func newStack(t testing.TB, opts stackOptions) stack {
 	t.Helper()
 	var resource string
 	hydra := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 // Package store is the MCP server's PostgreSQL access: it reads the consent
-// app's users, teams and connections (never writes them) and owns the team
-// domain: invoices with their lines, estimates and transactions.
+// app's users, teams and connections (and writes only connections'
+// last_used_at, see WriteAudit), and owns the team domain — invoices with
+// their lines, estimates and transactions — and the audit log.
 //
 // Team data has two fences. Every domain method takes the team id as a
 // required argument and filters by it; and every domain query runs in a

@@ -24,8 +24,8 @@ const (
 func TestMigrateUsesOwnVersionTable(t *testing.T) {
 	db := storetest.New(t)
 	var version int64
-	if err := db.Pool.QueryRow(t.Context(), "SELECT max(version_id) FROM "+store.VersionTable).Scan(&version); err != nil || version != 2 {
-		t.Errorf("version in %s = %d (%v), want 2", store.VersionTable, version, err)
+	if err := db.Pool.QueryRow(t.Context(), "SELECT max(version_id) FROM "+store.VersionTable).Scan(&version); err != nil || version != 3 {
+		t.Errorf("version in %s = %d (%v), want 3", store.VersionTable, version, err)
 	}
 }
 

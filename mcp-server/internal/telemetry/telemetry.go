@@ -20,6 +20,11 @@ type Metrics struct {
 	toolDuration  *prometheus.HistogramVec
 	cacheLookups  *prometheus.CounterVec
 	introspection *prometheus.HistogramVec
+
+	connectionLookups       *prometheus.CounterVec
+	connectionListener      prometheus.Gauge
+	connectionNotifications prometheus.Counter
+	auditDropped            prometheus.Counter
 }
 
 // New registers the MCP server's metrics on reg.
@@ -40,9 +45,60 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "introspection_duration_seconds", Help: "Calls to Hydra's introspection endpoint by outcome: ok or error.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"outcome"}),
+		connectionLookups: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "connection_cache_lookups_total", Help: "Connection state lookups: hit (memory) or miss (database).",
+		}, []string{"result"}),
+		connectionListener: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "connection_listener_up", Help: "1 while the revocation listener (PostgreSQL LISTEN) is connected; 0 means every request reads the database.",
+		}),
+		connectionNotifications: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "connection_notifications_total", Help: "Connection change notifications received (revocations, membership ends).",
+		}),
+		auditDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "audit_events_dropped_total", Help: "Audit events dropped because the queue was full or the database refused them.",
+		}),
 	}
-	reg.MustRegister(m.toolCalls, m.toolDuration, m.cacheLookups, m.introspection)
+	reg.MustRegister(m.toolCalls, m.toolDuration, m.cacheLookups, m.introspection,
+		m.connectionLookups, m.connectionListener, m.connectionNotifications, m.auditDropped)
 	return m
+}
+
+// ConnectionLookup records a connection cache hit or miss.
+func (m *Metrics) ConnectionLookup(hit bool) {
+	if m == nil {
+		return
+	}
+	if hit {
+		m.connectionLookups.WithLabelValues("hit").Inc()
+	} else {
+		m.connectionLookups.WithLabelValues("miss").Inc()
+	}
+}
+
+// ConnectionListener records whether the revocation listener is connected.
+func (m *Metrics) ConnectionListener(up bool) {
+	if m == nil {
+		return
+	}
+	if up {
+		m.connectionListener.Set(1)
+	} else {
+		m.connectionListener.Set(0)
+	}
+}
+
+// ConnectionNotification counts one change notification.
+func (m *Metrics) ConnectionNotification() {
+	if m != nil {
+		m.connectionNotifications.Inc()
+	}
+}
+
+// AuditDropped counts n audit events that were never written.
+func (m *Metrics) AuditDropped(n int) {
+	if m != nil {
+		m.auditDropped.Add(float64(n))
+	}
 }
 
 // Request records one HTTP request by route pattern.

@@ -1,0 +1,168 @@
+// Package connections keeps what the gate knows about connections —
+// whether each exists, is revoked, and which team it belongs to — in memory,
+// so that a request does not pay a database round trip for it, and keeps
+// that memory exactly as fresh as the database.
+//
+// Freshness comes from PostgreSQL LISTEN/NOTIFY: the consent app's schema
+// notifies channel connection_changed with the connection's id in the same
+// transaction that revokes, moves or deletes a connection, and ending a
+// membership revokes the member's connections in its transaction (consent
+// app migration 00003). Every replica listens (Listen) and drops what it
+// holds about that id on delivery, so a revocation reaches all replicas at
+// commit, not when an entry expires.
+//
+// A replica that is not listening — before the listener connects, after it
+// lost its connection, until it listens again — caches nothing and asks the
+// database on every request: it never serves an answer it could have missed
+// a change to. Entries also expire after TTL, a bound for the one case
+// notifications cannot cover: a listener connection that died without the
+// replica noticing yet (at most one heartbeat; see ListenOptions).
+package connections
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/mcp-oauth/mcp-server/internal/store"
+)
+
+// Channel is the PostgreSQL notification channel the consent app's schema
+// notifies; the payload is a connection id.
+const Channel = "connection_changed"
+
+// Source reads a connection from the database; *store.Store is one.
+type Source interface {
+	Connection(ctx context.Context, id string) (store.Connection, error)
+}
+
+// Options configure a Cache.
+type Options struct {
+	// TTL bounds how long an entry is used; zero = never cache (every
+	// request asks Source).
+	TTL time.Duration
+	// MaxEntries bounds memory; zero = 100000.
+	MaxEntries int
+	// OnLookup is told whether each lookup was answered from memory; nil =
+	// nobody.
+	OnLookup func(hit bool)
+	// Now returns the current time; nil = time.Now.
+	Now func() time.Time
+}
+
+// Cache answers Connection lookups from memory while its listener is
+// connected (see the package doc), and from Source otherwise. It implements
+// gate.Connections.
+type Cache struct {
+	src  Source
+	opts Options
+
+	mu      sync.Mutex
+	entries map[string]entry
+	// listening is true while the listener receives notifications; only
+	// then is anything kept.
+	listening bool
+	// epoch changes with every invalidation. A lookup keeps its answer only
+	// if the epoch did not change while it read the database, so an answer
+	// read before a revocation cannot be kept after the notification that
+	// was meant to drop it.
+	epoch uint64
+}
+
+type entry struct {
+	conn    store.Connection
+	expires time.Time
+}
+
+// New returns a Cache in front of src. It caches nothing until Listen
+// connects.
+func New(src Source, opts Options) *Cache {
+	if opts.MaxEntries == 0 {
+		opts.MaxEntries = 100_000
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Cache{src: src, opts: opts, entries: make(map[string]entry)}
+}
+
+// Connection returns the connection with id, from memory when it may.
+// Missing connections and errors are never kept.
+func (c *Cache) Connection(ctx context.Context, id string) (store.Connection, error) {
+	c.mu.Lock()
+	if e, ok := c.entries[id]; ok {
+		if c.opts.Now().Before(e.expires) {
+			c.mu.Unlock()
+			c.observe(true)
+			return e.conn, nil
+		}
+		delete(c.entries, id)
+	}
+	epoch, keep := c.epoch, c.listening && c.opts.TTL > 0
+	c.mu.Unlock()
+	c.observe(false)
+
+	conn, err := c.src.Connection(ctx, id)
+	if err != nil || !keep {
+		return conn, err
+	}
+	c.mu.Lock()
+	if c.listening && c.epoch == epoch {
+		c.makeRoom()
+		c.entries[id] = entry{conn: conn, expires: c.opts.Now().Add(c.opts.TTL)}
+	}
+	c.mu.Unlock()
+	return conn, nil
+}
+
+// Drop forgets the connection with id: a notification said it changed.
+func (c *Cache) Drop(id string) {
+	c.mu.Lock()
+	delete(c.entries, id)
+	c.epoch++
+	c.mu.Unlock()
+}
+
+// setListening starts or stops caching. Either way everything held is
+// forgotten: notifications may have been missed while not listening.
+func (c *Cache) setListening(on bool) {
+	c.mu.Lock()
+	c.listening = on
+	clear(c.entries)
+	c.epoch++
+	c.mu.Unlock()
+}
+
+// Listening reports whether the cache is in use (its listener is
+// connected).
+func (c *Cache) Listening() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.listening
+}
+
+// makeRoom drops expired entries when full, then arbitrary ones. c.mu is
+// held.
+func (c *Cache) makeRoom() {
+	if len(c.entries) < c.opts.MaxEntries {
+		return
+	}
+	now := c.opts.Now()
+	for k, e := range c.entries {
+		if !now.Before(e.expires) {
+			delete(c.entries, k)
+		}
+	}
+	for k := range c.entries {
+		if len(c.entries) < c.opts.MaxEntries {
+			break
+		}
+		delete(c.entries, k)
+	}
+}
+
+func (c *Cache) observe(hit bool) {
+	if c.opts.OnLookup != nil {
+		c.opts.OnLookup(hit)
+	}
+}
