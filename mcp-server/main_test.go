@@ -32,3 +32,12 @@ func TestRunRefusesBadInvocations(t *testing.T) {
 		}
 	}
 }
+
+// The release build cannot switch authorization off: the code that does is
+// compiled only into the benchmark build (benchbuild.go, build tag bench),
+// which refuses MODE=production too (e2e TestBenchBuildRefusesProduction).
+func TestReleaseBuildHasNoBenchmarkSwitches(t *testing.T) {
+	if benchBuild != nil {
+		t.Fatal("benchBuild is set in a build without the bench tag")
+	}
+}

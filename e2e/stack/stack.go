@@ -100,6 +100,7 @@ type Stack struct {
 	serverDB string          // URL used to create and drop databases
 	freshDBs []string        // databases to drop on Stop
 	servers  []*proc.Process // in start order; guarded by mu
+	bins     binaries
 	exited   chan error
 	stopping atomic.Bool
 	stopOnce sync.Once
@@ -148,6 +149,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	s.bins = bins
 
 	envHydra := hydraEnv(ep, s.HydraDatabaseURL, s.Secrets)
 	envApp := consentAppEnv(ep, s.AppDatabaseURL, s.Secrets)

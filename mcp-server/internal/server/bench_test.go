@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -11,9 +13,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/mcp-oauth/catalog"
 	conncache "github.com/mcp-oauth/mcp-server/internal/connections"
 	"github.com/mcp-oauth/mcp-server/internal/gate"
+	"github.com/mcp-oauth/mcp-server/internal/introspect"
+	"github.com/mcp-oauth/mcp-server/internal/store"
 	"github.com/mcp-oauth/mcp-server/internal/store/storetest"
+	"github.com/mcp-oauth/mcp-server/internal/tools"
 )
 
 // BenchmarkToolCall measures whole tool calls through the real handler on
@@ -71,4 +77,98 @@ func BenchmarkToolCall(b *testing.B) {
 			})
 		}
 	}
+}
+
+// pageStore answers list_invoices with a fixed page of five invoices, so the
+// benchmarks measure the server without the database.
+type pageStore struct {
+	tools.Store // the other methods are not called
+	page        store.InvoicePage
+}
+
+func (s pageStore) ListInvoices(context.Context, string, store.InvoiceQuery) (store.InvoicePage, error) {
+	return s.page, nil
+}
+
+func newPageStore() pageStore {
+	var p store.InvoicePage
+	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		p.Invoices = append(p.Invoices, store.Invoice{
+			ID: fmt.Sprintf("00000000-0000-0000-0000-00000000000%d", i), Number: fmt.Sprintf("ACME-2026-%04d", i+1),
+			Customer: "Initech", TotalCents: 125_000, Currency: "EUR", Status: "sent", IssuedOn: day, DueOn: day.AddDate(0, 0, 30),
+		})
+	}
+	return pageStore{page: p}
+}
+
+// benchHandler is the server's whole HTTP handler in front of pageStore,
+// with gate as its gate.
+func benchHandler(resource string, protect func(http.Handler) http.Handler) http.Handler {
+	return Handler(Options{
+		Resource: resource,
+		Issuer:   issuer,
+		Gate:     protect,
+		MCP:      tools.NewServer(tools.Options{Store: newPageStore(), Logger: storetest.Discard, Version: "bench"}),
+		Logger:   storetest.Discard,
+	})
+}
+
+// serveCalls posts list_invoices to h b.N times and checks each answer.
+func serveCalls(b *testing.B, h http.Handler, resource string) {
+	const call = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_invoices","arguments":{"limit":5}}}`
+	for b.Loop() {
+		r := httptest.NewRequest(http.MethodPost, resource, strings.NewReader(call))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Accept", "application/json, text/event-stream")
+		r.Header.Set("MCP-Protocol-Version", "2025-06-18")
+		r.Header.Set("Authorization", "Bearer acme-all")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "ACME-2026-0005") {
+			b.Fatalf("HTTP %d: %.300s", w.Code, w.Body)
+		}
+	}
+}
+
+// BenchmarkToolDispatch is one tools/call through the server's handler with
+// the gate replaced by a fixed identity: routing, the go-sdk's JSON-RPC
+// decoding and schema validation, the tool, and the JSON answer. It is the
+// in-process counterpart of scripts/bench's P1 with authorization off.
+//
+//	go test -run '^$' -bench . -benchmem ./internal/server/
+func BenchmarkToolDispatch(b *testing.B) {
+	const resource = "http://localhost:8080/mcp"
+	id := &gate.Identity{UserID: storetest.AliceID, TeamID: storetest.AcmeID, ConnectionID: storetest.AcmeConnection, Scopes: catalog.Names()}
+	fixed := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(gate.WithIdentity(r.Context(), id)))
+		})
+	}
+	serveCalls(b, benchHandler(resource, fixed), resource)
+}
+
+// BenchmarkGatedCall is BenchmarkToolDispatch through the real gate, with a
+// warm verification cache and the connections in memory: the CPU the gate
+// adds, without the database round trip it makes in the server.
+func BenchmarkGatedCall(b *testing.B) {
+	const resource = "http://localhost:8080/mcp"
+	answer := &introspect.Result{
+		Active: true, TokenUse: "access_token", Audience: []string{resource}, Expiry: time.Now().Add(time.Hour).Unix(),
+		Subject: storetest.AliceID, ClientID: "client-1", Scope: strings.Join(catalog.Names(), " "),
+		Ext: map[string]any{"team_id": storetest.AcmeID, "connection_id": storetest.AcmeConnection},
+	}
+	protect := gate.New(gate.Options{
+		Resource:     resource,
+		Introspector: introspect.NewCache(fixedAnswer{answer}, introspect.CacheOptions{MaxTTL: time.Minute}),
+		Connections:  connections{},
+		Logger:       storetest.Discard,
+	})
+	serveCalls(b, benchHandler(resource, protect), resource)
+}
+
+type fixedAnswer struct{ res *introspect.Result }
+
+func (f fixedAnswer) Introspect(context.Context, string) (*introspect.Result, error) {
+	return f.res, nil
 }

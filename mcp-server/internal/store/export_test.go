@@ -13,3 +13,10 @@ func (s *Store) InTeam(ctx context.Context, teamID string, fn func(pgx.Tx) error
 }
 
 const TenantRole = tenantRole
+
+// InTeamReadOnly is InTeam as the read tools use it.
+func (s *Store) InTeamReadOnly(ctx context.Context, teamID string, fn func(pgx.Tx) error) error {
+	return s.inTeam(ctx, teamID, pgx.ReadOnly, fn)
+}
+
+const TeamSetting = teamSetting

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mcp-oauth/mcp-server/internal/store"
 	"github.com/mcp-oauth/mcp-server/internal/store/storetest"
@@ -513,5 +514,54 @@ func TestRowLevelSecurityBindsTheOwner(t *testing.T) {
 	}
 	if got := count(acmeID); got != 12 {
 		t.Errorf("the owner with acme set sees %d invoices, want acme's 12", got)
+	}
+}
+
+// The fence holds for one transaction, entered as the transaction begins:
+// inside it the tenant role and the team are set (and a read-only fence
+// refuses writes); the pooled connection goes back with its own role and
+// no team.
+func TestFenceLastsOneTransaction(t *testing.T) {
+	db := storetest.Seeded(t)
+	ctx := t.Context()
+	cfg, err := pgxpool.ParseConfig(db.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 1 // every statement below runs on the same connection
+	cfg.ConnConfig.RuntimeParams["search_path"] = db.Schema
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	st := store.New(pool)
+	session := func(q interface {
+		QueryRow(context.Context, string, ...any) pgx.Row
+	}) (user, team string) {
+		t.Helper()
+		if err := q.QueryRow(ctx, `SELECT current_user, coalesce(current_setting($1, true), '')`, store.TeamSetting).Scan(&user, &team); err != nil {
+			t.Fatal(err)
+		}
+		return user, team
+	}
+	owner, _ := session(pool)
+
+	err = st.InTeamReadOnly(ctx, acmeID, func(tx pgx.Tx) error {
+		if user, team := session(tx); user != store.TenantRole || team != acmeID {
+			t.Errorf("inside the fence: user %q, team %q; want %q and acme", user, team, store.TenantRole)
+		}
+		_, err := tx.Exec(ctx, `UPDATE invoices SET customer = customer`)
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "read-only transaction") {
+		t.Errorf("write in a read-only fence: %v, want a read-only transaction error", err)
+	}
+	// A fence that commits (a rolled-back one undoes even session settings).
+	if err := st.InTeam(ctx, globexID, func(pgx.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if user, team := session(pool); user != owner || team != "" {
+		t.Errorf("after the fence: user %q, team %q; want %q and none", user, team, owner)
 	}
 }
