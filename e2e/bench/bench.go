@@ -122,7 +122,7 @@ type run struct {
 	// target is the MCP server P1 (gate on) and P5 load: the stack's own,
 	// or with ProfileDir a benchmark build with the gate on. ungated is the
 	// benchmark build with authorization off (P1).
-	target, ungated *stack.MCPServer
+	target, ungated *stack.ExtraMCPServer
 	// replicas are the addresses of P3's MCP server replicas, the stack's
 	// own first.
 	replicas []string
@@ -192,7 +192,7 @@ func (r *run) startServers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.target = &stack.MCPServer{Addr: r.st.MCPServerAddr(), PID: pid}
+	r.target = &stack.ExtraMCPServer{Addr: r.st.MCPServerAddr(), PID: pid}
 	for _, u := range r.st.MCPReplicaURLs {
 		r.replicas = append(r.replicas, strings.TrimSuffix(strings.TrimPrefix(u, "http://"), "/mcp"))
 	}
