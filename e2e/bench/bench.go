@@ -128,6 +128,8 @@ type run struct {
 	replicas []string
 	// pprof are the profile addresses of target and ungated (ProfileDir).
 	pprof [2]string
+	// started are the MCP servers the run started itself.
+	started []*stack.ExtraMCPServer
 	// hydraRate is P2's Hydra throughput, for the cache's ratio.
 	hydraRate float64
 	report    *Report
@@ -169,6 +171,14 @@ func Run(ctx context.Context, st *stack.Stack, p Params, log *slog.Logger) (*Rep
 		{"P5 load", r.load},
 		{"P3 revocation", r.revocation},
 	}
+	// The servers the run started stop with it: the stack may serve on.
+	defer func() {
+		for _, m := range r.started {
+			if err := m.Stop(); err != nil {
+				log.Warn("bench: stop an MCP server", "err", err)
+			}
+		}
+	}()
 	for _, ph := range phases {
 		started := time.Now()
 		log.Info("bench: " + ph.name)
@@ -197,7 +207,7 @@ func (r *run) startServers(ctx context.Context) error {
 		r.replicas = append(r.replicas, strings.TrimSuffix(strings.TrimPrefix(u, "http://"), "/mcp"))
 	}
 	if len(r.replicas) < 2 {
-		replica, err := r.st.StartMCPServer(ctx, stack.MCPServerOptions{Name: "mcp-server-replica", Env: r.p.ServerEnv})
+		replica, err := r.startMCPServer(ctx, stack.MCPServerOptions{Name: "mcp-server-replica", Env: r.p.ServerEnv})
 		if err != nil {
 			return err
 		}
@@ -217,14 +227,14 @@ func (r *run) startServers(ctx context.Context) error {
 			r.pprof[i] = fmt.Sprintf("127.0.0.1:%d", port)
 			pprofEnv[i] = []string{"BENCH_PPROF_ADDR=" + r.pprof[i]}
 		}
-		if r.target, err = r.st.StartMCPServer(ctx, stack.MCPServerOptions{
+		if r.target, err = r.startMCPServer(ctx, stack.MCPServerOptions{
 			Name: "mcp-server-profiled", Binary: bin, Env: append(pprofEnv[0], r.p.ServerEnv...),
 		}); err != nil {
 			return err
 		}
 	}
 	g := r.grants[0]
-	r.ungated, err = r.st.StartMCPServer(ctx, stack.MCPServerOptions{
+	r.ungated, err = r.startMCPServer(ctx, stack.MCPServerOptions{
 		Name:   "mcp-server-ungated",
 		Binary: bin,
 		Env: append(append([]string{
@@ -235,4 +245,13 @@ func (r *run) startServers(ctx context.Context) error {
 		}, r.p.ServerEnv...), pprofEnv[1]...),
 	})
 	return err
+}
+
+// startMCPServer starts an MCP server beside the stack's, for this run only.
+func (r *run) startMCPServer(ctx context.Context, opts stack.MCPServerOptions) (*stack.ExtraMCPServer, error) {
+	m, err := r.st.StartMCPServer(ctx, opts)
+	if err == nil {
+		r.started = append(r.started, m)
+	}
+	return m, err
 }

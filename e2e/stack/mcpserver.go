@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"syscall"
 
 	"github.com/mcp-oauth/e2e/internal/freeport"
 	"github.com/mcp-oauth/e2e/internal/proc"
@@ -23,12 +24,28 @@ type MCPServerOptions struct {
 }
 
 // ExtraMCPServer is an extra MCP server started by StartMCPServer. It stops with
-// the stack.
+// the stack, or before with Stop.
 type ExtraMCPServer struct {
 	// Addr is where it listens (127.0.0.1:port). Its requests carry the
 	// stack's resource URL as audience, and a loopback Host is accepted.
 	Addr string
 	PID  int
+
+	s *Stack
+	p *proc.Process
+}
+
+// Stop stops the server; the stack's Exited does not report it.
+func (m *ExtraMCPServer) Stop() error {
+	s := m.s
+	s.mu.Lock()
+	if s.quiet == nil {
+		s.quiet = map[*proc.Process]bool{}
+	}
+	s.quiet[m.p] = true
+	s.servers = slices.DeleteFunc(s.servers, func(p *proc.Process) bool { return p == m.p })
+	s.mu.Unlock()
+	return m.p.Stop(syscall.SIGTERM, s.opts.StopTimeout)
 }
 
 // StartMCPServer starts one more MCP server process beside the stack's own
@@ -58,7 +75,7 @@ func (s *Stack) StartMCPServer(ctx context.Context, opts MCPServerOptions) (*Ext
 		return nil, err
 	}
 	go s.watch(p)
-	return &ExtraMCPServer{Addr: listenAddr(ports[0]), PID: p.Pid()}, nil
+	return &ExtraMCPServer{Addr: listenAddr(ports[0]), PID: p.Pid(), s: s, p: p}, nil
 }
 
 // ServerPID returns the process id of the stack's server named name
