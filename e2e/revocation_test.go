@@ -207,9 +207,17 @@ func TestRevocationListenerLoss(t *testing.T) {
 		}
 		return pids
 	}
-	before := listeners()
-	if len(before) != len(st.MCPReplicaURLs) {
-		t.Fatalf("%d listener connections for %d replicas", len(before), len(st.MCPReplicaURLs))
+	// A listener that has just reconnected may leave its old backend in
+	// pg_stat_activity for a moment; wait for one per replica.
+	var before []int
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if before = listeners(); len(before) == len(st.MCPReplicaURLs) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d listener connections for %d replicas", len(before), len(st.MCPReplicaURLs))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	if _, err := db.Exec(t.Context(), `SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid`, before); err != nil {
 		t.Fatal(err)

@@ -31,6 +31,7 @@ func TestHydraChartValuesMatchLocalConfig(t *testing.T) {
 		"ttl.auth_code",
 		"ttl.login_consent_request",
 		"strategies.access_token",
+		"log.level",
 		"log.leak_sensitive_values",
 	} {
 		l, c := dig(local, key), dig(chart, key)

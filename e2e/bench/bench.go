@@ -122,14 +122,14 @@ type run struct {
 	// target is the MCP server P1 (gate on) and P5 load: the stack's own,
 	// or with ProfileDir a benchmark build with the gate on. ungated is the
 	// benchmark build with authorization off (P1).
-	target, ungated *stack.MCPServer
+	target, ungated *stack.ExtraMCPServer
 	// replicas are the addresses of P3's MCP server replicas, the stack's
 	// own first.
 	replicas []string
 	// pprof are the profile addresses of target and ungated (ProfileDir).
 	pprof [2]string
 	// started are the MCP servers the run started itself.
-	started []*stack.MCPServer
+	started []*stack.ExtraMCPServer
 	// hydraRate is P2's Hydra throughput, for the cache's ratio.
 	hydraRate float64
 	report    *Report
@@ -202,7 +202,7 @@ func (r *run) startServers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.target = &stack.MCPServer{Addr: r.st.MCPServerAddr(), PID: pid}
+	r.target = &stack.ExtraMCPServer{Addr: r.st.MCPServerAddr(), PID: pid}
 	for _, u := range r.st.MCPReplicaURLs {
 		r.replicas = append(r.replicas, strings.TrimSuffix(strings.TrimPrefix(u, "http://"), "/mcp"))
 	}
@@ -248,7 +248,7 @@ func (r *run) startServers(ctx context.Context) error {
 }
 
 // startMCPServer starts an MCP server beside the stack's, for this run only.
-func (r *run) startMCPServer(ctx context.Context, opts stack.MCPServerOptions) (*stack.MCPServer, error) {
+func (r *run) startMCPServer(ctx context.Context, opts stack.MCPServerOptions) (*stack.ExtraMCPServer, error) {
 	m, err := r.st.StartMCPServer(ctx, opts)
 	if err == nil {
 		r.started = append(r.started, m)

@@ -47,6 +47,10 @@ func New(origin string) (*Browser, error) {
 	return b, nil
 }
 
+// SetTransport sends the browser's requests through rt, for example one
+// that connects from another loopback address.
+func (b *Browser) SetTransport(rt http.RoundTripper) { b.client.Transport = rt }
+
 // Page is a loaded HTML page, or the redirect that left the origin.
 type Page struct {
 	Status int

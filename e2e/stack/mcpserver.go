@@ -23,9 +23,9 @@ type MCPServerOptions struct {
 	Env []string
 }
 
-// MCPServer is an extra MCP server started by StartMCPServer. It stops with
+// ExtraMCPServer is an extra MCP server started by StartMCPServer. It stops with
 // the stack, or before with Stop.
-type MCPServer struct {
+type ExtraMCPServer struct {
 	// Addr is where it listens (127.0.0.1:port). Its requests carry the
 	// stack's resource URL as audience, and a loopback Host is accepted.
 	Addr string
@@ -36,7 +36,7 @@ type MCPServer struct {
 }
 
 // Stop stops the server; the stack's Exited does not report it.
-func (m *MCPServer) Stop() error {
+func (m *ExtraMCPServer) Stop() error {
 	s := m.s
 	s.mu.Lock()
 	if s.quiet == nil {
@@ -50,7 +50,7 @@ func (m *MCPServer) Stop() error {
 
 // StartMCPServer starts one more MCP server process beside the stack's own
 // and waits until it is ready.
-func (s *Stack) StartMCPServer(ctx context.Context, opts MCPServerOptions) (*MCPServer, error) {
+func (s *Stack) StartMCPServer(ctx context.Context, opts MCPServerOptions) (*ExtraMCPServer, error) {
 	ports, err := freeport.Pick(2)
 	if err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ func (s *Stack) StartMCPServer(ctx context.Context, opts MCPServerOptions) (*MCP
 		return nil, err
 	}
 	go s.watch(p)
-	return &MCPServer{Addr: listenAddr(ports[0]), PID: p.Pid(), s: s, p: p}, nil
+	return &ExtraMCPServer{Addr: listenAddr(ports[0]), PID: p.Pid(), s: s, p: p}, nil
 }
 
 // ServerPID returns the process id of the stack's server named name

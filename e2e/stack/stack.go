@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -110,12 +109,13 @@ type Stack struct {
 	consentApp string
 	envApp     []string
 
-	// For StopHydra and StartHydra (hydra.go).
+	// For StopServer and StartServer (faults.go); guarded by mu.
 	mu        sync.Mutex
-	hydraSpec proc.Spec
-	hydraDown *proc.Process          // stopped and not started again; guarded by mu
-	quiet     map[*proc.Process]bool // stopped on purpose, not to be reported; guarded by mu
-	hydraRuns int                    // guarded by mu
+	specs     map[string]proc.Spec     // how each server was started, by name
+	readyURLs map[string]string        // answers 200 when the server is ready
+	down      map[string]*proc.Process // stopped and not started again
+	quiet     map[*proc.Process]bool   // stopped on purpose, not to be reported
+	restarts  map[string]int
 }
 
 // Start builds what is missing, prepares the databases, starts every server
@@ -123,7 +123,8 @@ type Stack struct {
 // until Stop. On error, everything started so far is stopped again.
 func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	started := time.Now()
-	s := &Stack{opts: opts, exited: make(chan error, 1)}
+	s := &Stack{opts: opts, exited: make(chan error, 1), specs: map[string]proc.Spec{}, readyURLs: map[string]string{},
+		down: map[string]*proc.Process{}, quiet: map[*proc.Process]bool{}, restarts: map[string]int{}}
 	if err := s.applyDefaults(); err != nil {
 		return nil, err
 	}
@@ -168,16 +169,18 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 
 	// Hydra first: the consent app talks to it from its first request on.
-	s.hydraSpec = s.serverSpec("hydra", bins.hydra, envHydra,
+	s.readyURLs[Hydra] = s.HydraAdminURL + "/health/ready"
+	// The consent app is ready once Hydra has its settings client.
+	s.readyURLs[ConsentApp] = "http://" + listenAddr(s.Ports.ConsentApp) + "/readyz"
+	hydra, err := s.startServer(Hydra, bins.hydra, envHydra,
 		"serve", "all", "--dev", "--sqa-opt-out", "-c", filepath.Join(s.opts.RepoRoot, "hydra", "hydra.yml"))
-	hydra, err := s.start(s.hydraSpec)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.waitReady(ctx, hydra, s.HydraAdminURL+"/health/ready"); err != nil {
+	if err := s.waitReady(ctx, hydra, s.readyURLs[Hydra]); err != nil {
 		return nil, err
 	}
-	app, err := s.startServer("consent-app", bins.consentApp, envApp, "serve")
+	app, err := s.startServer(ConsentApp, bins.consentApp, envApp, "serve")
 	if err != nil {
 		return nil, err
 	}
@@ -185,10 +188,9 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	// The consent app is ready once Hydra has its settings client.
-	waits := []func() error{func() error { return s.waitReady(ctx, app, "http://"+listenAddr(s.Ports.ConsentApp)+"/readyz") }}
-	for i, mcp := range replicas {
-		waits = append(waits, func() error { return s.waitReady(ctx, mcp, strings.TrimSuffix(s.MCPReplicaURLs[i], "/mcp")+"/healthz") })
+	waits := []func() error{func() error { return s.waitReady(ctx, app, s.readyURLs[ConsentApp]) }}
+	for _, mcp := range replicas {
+		waits = append(waits, func() error { return s.waitReady(ctx, mcp, s.readyURLs[mcp.Name()]) })
 	}
 	if err := parallel(waits...); err != nil {
 		return nil, err
@@ -213,7 +215,7 @@ func (s *Stack) startMCPReplicas(bin string, env []string) ([]*proc.Process, err
 	ports = append([]int{s.Ports.MCPServer}, ports...)
 	var replicas []*proc.Process
 	for i, port := range ports {
-		name, replicaEnv := "mcp-server", env
+		name, replicaEnv := MCPServer, env
 		if i > 0 {
 			name = fmt.Sprintf("mcp-server-%d", i+1)
 			replicaEnv = append(slices.Clone(env), "LISTEN_ADDR="+listenAddr(port), "METRICS_ADDR=")
@@ -224,6 +226,7 @@ func (s *Stack) startMCPReplicas(bin string, env []string) ([]*proc.Process, err
 		}
 		replicas = append(replicas, p)
 		s.MCPReplicaURLs = append(s.MCPReplicaURLs, "http://"+listenAddr(port)+"/mcp")
+		s.readyURLs[name] = "http://" + listenAddr(port) + "/healthz"
 	}
 	return replicas, nil
 }
@@ -433,8 +436,14 @@ func (s *Stack) runOnce(ctx context.Context, name, bin string, env []string, arg
 	return err
 }
 
+// startServer starts a long-running server and keeps its spec for
+// StartServer.
 func (s *Stack) startServer(name, bin string, env []string, args ...string) (*proc.Process, error) {
-	return s.start(s.serverSpec(name, bin, env, args...))
+	spec := s.serverSpec(name, bin, env, args...)
+	s.mu.Lock()
+	s.specs[name] = spec
+	s.mu.Unlock()
+	return s.start(spec)
 }
 
 func (s *Stack) serverSpec(name, bin string, env []string, args ...string) proc.Spec {

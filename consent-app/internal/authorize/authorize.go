@@ -8,6 +8,7 @@ package authorize
 import (
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
@@ -15,8 +16,9 @@ import (
 
 // Request is what we need from an authorization request.
 type Request struct {
-	// Resource is the RFC 8707 resource indicator, "" when absent.
-	Resource string
+	// Resources are the RFC 8707 resource indicators, none when absent. A
+	// client may send several; every one counts, not just the first.
+	Resources []string
 	// RedirectURI is the client's redirect URI as requested.
 	RedirectURI string
 	// CodeChallengeMethod is "" when no code_challenge was sent.
@@ -33,7 +35,7 @@ func Parse(requestURL string) (Request, error) {
 		return Request{}, err
 	}
 	q := u.Query()
-	r := Request{Resource: q.Get("resource"), RedirectURI: q.Get("redirect_uri"), UILocales: q.Get("ui_locales")}
+	r := Request{Resources: q["resource"], RedirectURI: q.Get("redirect_uri"), UILocales: q.Get("ui_locales")}
 	if q.Get("code_challenge") != "" {
 		r.CodeChallengeMethod = q.Get("code_challenge_method")
 		if r.CodeChallengeMethod == "" {
@@ -52,7 +54,7 @@ func Check(r Request, mcpURL string) *hydraadmin.Rejection {
 		return &hydraadmin.Rejection{Error: "invalid_request", Description: "PKCE is required: send code_challenge with code_challenge_method=S256."}
 	case r.CodeChallengeMethod != "S256":
 		return &hydraadmin.Rejection{Error: "invalid_request", Description: "Only the S256 PKCE method is supported; code_challenge_method=" + r.CodeChallengeMethod + " is not."}
-	case r.Resource != "" && r.Resource != mcpURL:
+	case slices.ContainsFunc(r.Resources, func(res string) bool { return res != mcpURL }):
 		return &hydraadmin.Rejection{Error: "invalid_target", Description: "Unknown resource; the only resource served here is " + mcpURL + "."}
 	}
 	return nil

@@ -17,6 +17,9 @@ func TestCheck(t *testing.T) {
 		{"plain PKCE", "&code_challenge=abc&code_challenge_method=plain", "invalid_request"},
 		{"implicit plain PKCE", "&code_challenge=abc", "invalid_request"},
 		{"other resource", "&code_challenge=abc&code_challenge_method=S256&resource=https%3A%2F%2Fevil.example%2Fmcp", "invalid_target"},
+		{"our resource, then another", "&code_challenge=abc&code_challenge_method=S256&resource=http%3A%2F%2Flocalhost%3A8080%2Fmcp&resource=https%3A%2F%2Fevil.example%2Fmcp", "invalid_target"},
+		{"our resource twice", "&code_challenge=abc&code_challenge_method=S256&resource=http%3A%2F%2Flocalhost%3A8080%2Fmcp&resource=http%3A%2F%2Flocalhost%3A8080%2Fmcp", ""},
+		{"empty resource", "&code_challenge=abc&code_challenge_method=S256&resource=", "invalid_target"},
 		{"127.0.0.1 is another resource", "&code_challenge=abc&code_challenge_method=S256&resource=http%3A%2F%2F127.0.0.1%3A8080%2Fmcp", "invalid_target"},
 	}
 	for _, tt := range tests {

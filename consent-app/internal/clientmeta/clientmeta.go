@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	hydra "github.com/ory/hydra-client-go/v2"
 
@@ -63,6 +64,9 @@ func TranslateClientID(clientID string) string {
 // a path other than "/", without dot segments, fragment, user information or
 // query. With allowLoopback (development only) loopback hosts may use http.
 func ParseURL(raw string, allowLoopback bool) (*url.URL, error) {
+	if !utf8.ValidString(raw) {
+		return nil, errorf("client_id %q is not valid UTF-8", raw)
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.Opaque != "" {
 		return nil, errorf("client_id %q is not an absolute URL", raw)

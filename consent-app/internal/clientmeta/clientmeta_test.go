@@ -36,6 +36,8 @@ func TestParseURL(t *testing.T) {
 		{"http://localhost:9000/client.json", true, ""},
 		{"http://app.example.com/client.json", true, "must use https"},
 		{"https:///client.json", false, "not an absolute URL"},
+		{"https://app.example.com/\xff.json", false, "not valid UTF-8"},
+		{"https://app.example.com/a\x00.json", false, "not an absolute URL"},
 	}
 	for _, tt := range tests {
 		_, err := ParseURL(tt.raw, tt.allowLoopback)

@@ -1,7 +1,8 @@
 // Package consent is the approval step of Hydra's consent flow: the user picks
 // exactly one team, reviews the requested scopes by their labels, and allows or
-// denies. An approval is recorded as a connection, and the access token carries
-// the connection and team ids as claims.
+// denies. The access token of an approval carries the team and connection ids
+// as claims; the connection itself is recorded by the token hook once the
+// client redeems its code.
 package consent
 
 import (
@@ -29,12 +30,10 @@ import (
 	"github.com/mcp-oauth/consent-app/internal/web"
 )
 
-// Store is the data the consent step reads and writes.
+// Store is the data the consent step reads.
 type Store interface {
 	UserByID(ctx context.Context, id string) (store.User, error)
 	TeamsOfUser(ctx context.Context, userID string) ([]store.Team, error)
-	CreateConnection(ctx context.Context, c store.Connection) (string, error)
-	DeleteConnection(ctx context.Context, id string) error
 }
 
 // Hydra is the part of Hydra's admin API the consent step uses.
@@ -198,32 +197,18 @@ func (h *Handler) Submit(c *gin.Context) {
 		h.page(c, l, http.StatusBadRequest, req, userErr)
 		return
 	}
-	connID, err := h.Store.CreateConnection(c, store.Connection{
-		UserID:     req.GetSubject(),
-		TeamID:     plan.Team.ID,
-		ClientID:   req.Client.GetClientId(),
-		ClientName: clientName(req.Client),
-		Scopes:     plan.Scopes,
-	})
-	if err != nil {
-		h.unavailable(c, l, "create connection", err)
-		return
-	}
+	// The connection is recorded by the token hook when the client redeems
+	// its code (tokenhook.Handler), not here: Hydra v2.3 keeps a flow in its
+	// challenge, so a replayed challenge, one approved in another browser or
+	// one whose answer never reached the browser is accepted here and only
+	// fails at Hydra afterwards. A row written now could outlive its flow.
+	connID := store.NewConnectionID()
 	redirect, err := h.Hydra.AcceptConsent(c, challenge, hydraadmin.ConsentGrant{
-		Scopes:   plan.HydraScopes,
-		Audience: plan.Audience,
-		AccessTokenClaims: map[string]any{
-			"team_id":       plan.Team.ID,
-			"team_slug":     plan.Team.Slug,
-			"connection_id": connID,
-		},
+		Scopes:            plan.HydraScopes,
+		Audience:          plan.Audience,
+		AccessTokenClaims: Claims(plan, connID, clientName(req.Client)),
 	})
 	if err != nil {
-		// Nothing is half-granted: without Hydra's acceptance the connection
-		// can never carry a token, so it goes.
-		if derr := h.Store.DeleteConnection(context.WithoutCancel(c), connID); derr != nil {
-			h.Log.ErrorContext(c, "delete unaccepted connection", "connection_id", connID, "err", derr)
-		}
 		login.HydraError(c, l, h.Log, err)
 		return
 	}
@@ -231,6 +216,20 @@ func (h *Handler) Submit(c *gin.Context) {
 		"client_id", req.Client.GetClientId(), "connection_id", connID, "scopes", plan.Scopes)
 	h.Metrics.Consent("granted")
 	c.Redirect(http.StatusFound, redirect)
+}
+
+// Claims are the access token's session claims for an approval: the team
+// and the connection the token stands for (DESIGN.md "Claims"), and what the
+// token hook records with the connection — the client's name as the user
+// saw it and the catalog scopes granted. Only introspection shows them.
+func Claims(plan Plan, connectionID, clientName string) map[string]any {
+	return map[string]any{
+		"team_id":           plan.Team.ID,
+		"team_slug":         plan.Team.Slug,
+		"connection_id":     connectionID,
+		"client_name":       clientName,
+		"connection_scopes": plan.Scopes,
+	}
 }
 
 // acceptFirstParty lets the settings pages' own client through without a

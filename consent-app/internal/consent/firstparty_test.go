@@ -48,11 +48,6 @@ func (s noStore) TeamsOfUser(context.Context, string) ([]store.Team, error) {
 	s.t.Error("listed teams")
 	return nil, nil
 }
-func (s noStore) CreateConnection(context.Context, store.Connection) (string, error) {
-	s.t.Error("created a connection")
-	return "", nil
-}
-func (s noStore) DeleteConnection(context.Context, string) error { return nil }
 
 // The settings pages' own client is let through without a page: openid
 // only, no audience, no team or connection claims — on GET and on a posted

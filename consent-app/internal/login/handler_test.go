@@ -2,6 +2,7 @@ package login
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	hydra "github.com/ory/hydra-client-go/v2"
@@ -67,6 +69,11 @@ var aliceHash, _ = password.Hash("right password")
 
 func newFixture(t *testing.T, limits Limits) *fixture {
 	t.Helper()
+	return newFixtureWith(t, limits, fakeUsers{"alice@example.com": {ID: "u-alice", Email: "alice@example.com", PasswordHash: aliceHash}})
+}
+
+func newFixtureWith(t *testing.T, limits Limits, users Users) *fixture {
+	t.Helper()
 	gin.SetMode(gin.TestMode)
 	cat, err := locale.New(locale.Options{})
 	if err != nil {
@@ -74,7 +81,7 @@ func newFixture(t *testing.T, limits Limits) *fixture {
 	}
 	f := &fixture{t: t, hydra: &fakeHydra{requestURL: authURL}}
 	h := &Handler{
-		Hydra: f.hydra, Users: fakeUsers{"alice@example.com": {ID: "u-alice", Email: "alice@example.com", PasswordHash: aliceHash}},
+		Hydra: f.hydra, Users: users,
 		CSRF: csrf.New(strings.Repeat("s", 32), false), Locale: cat, Throttle: NewThrottle(limits),
 		MCPResourceURL: "http://localhost:8080/mcp", Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
@@ -145,6 +152,32 @@ func TestUnknownUserAndWrongPasswordLookAlike(t *testing.T) {
 	}
 	if alertText(unknown) == "" || alertText(unknown) != alertText(wrong) {
 		t.Errorf("messages differ: unknown %q, wrong password %q", alertText(unknown), alertText(wrong))
+	}
+	if len(f.hydra.accepted) != 0 {
+		t.Errorf("Hydra was told of a sign-in: %+v", f.hydra.accepted)
+	}
+}
+
+// pickyUsers fails like PostgreSQL does on a text it cannot store: a NUL
+// or invalid UTF-8.
+type pickyUsers struct{ fakeUsers }
+
+func (u pickyUsers) UserByEmail(ctx context.Context, email string) (store.User, error) {
+	if strings.ContainsRune(email, 0) || !utf8.ValidString(email) {
+		return store.User{}, errors.New("ERROR: invalid byte sequence for encoding \"UTF8\" (SQLSTATE 22021)")
+	}
+	return u.fakeUsers.UserByEmail(ctx, email)
+}
+
+// TestUnreadableAddressIsAWrongAddress: an address the database cannot
+// compare is a wrong address (401), not an outage (503).
+func TestUnreadableAddressIsAWrongAddress(t *testing.T) {
+	f := newFixtureWith(t, Limits{}, pickyUsers{fakeUsers{"alice@example.com": {ID: "u-alice", Email: "alice@example.com", PasswordHash: aliceHash}}})
+	for i, email := range []string{"alice@example.com\x00", "alice\xff@example.com", "alice@example.com\r\nX-Injected: 1", "\x1b[2Jalice@example.com"} {
+		rec := f.signIn(&browser{addr: "192.0.2." + strconv.Itoa(10+i)}, email, "right password", nil)
+		if rec.Code != http.StatusUnauthorized {
+			t.Errorf("email %q: HTTP %d, want 401", email, rec.Code)
+		}
 	}
 	if len(f.hydra.accepted) != 0 {
 		t.Errorf("Hydra was told of a sign-in: %+v", f.hydra.accepted)

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	hydra "github.com/ory/hydra-client-go/v2"
@@ -180,7 +182,10 @@ func (h *Handler) Submit(c *gin.Context) {
 // authenticate returns the user whose password pw is, errBadCredentials
 // when there is none, or a lookup failure.
 func (h *Handler) authenticate(ctx context.Context, email, pw string) (store.User, error) {
-	if email == "" || len(email) > maxEmailLength {
+	// No account has an address the database could not even compare (a
+	// NUL, invalid UTF-8) or one with control characters: such input is a
+	// wrong address, not an outage.
+	if email == "" || len(email) > maxEmailLength || !utf8.ValidString(email) || strings.ContainsFunc(email, unicode.IsControl) {
 		password.VerifyNobody(pw)
 		return store.User{}, errBadCredentials
 	}

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 	hydra "github.com/ory/hydra-client-go/v2"
@@ -79,6 +80,9 @@ func Validate(m *Metadata) *Error {
 	if len(m.ClientName) > maxNameLength {
 		return invalidMetadata("client_name is longer than %d characters", maxNameLength)
 	}
+	if strings.ContainsFunc(m.ClientName, hiddenRune) {
+		return invalidMetadata("client_name contains control or invisible formatting characters; use plain text")
+	}
 	if len(m.RedirectURIs) == 0 {
 		return invalidRedirect("redirect_uris is required: list the URIs the authorization response may be sent to")
 	}
@@ -124,6 +128,13 @@ func Validate(m *Metadata) *Error {
 		}
 	}
 	return nil
+}
+
+// hiddenRune reports control characters (a NUL the database refuses, line
+// breaks) and invisible formatting such as bidi overrides, which would let a
+// name shown on the consent page read differently from what it is.
+func hiddenRune(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
 
 func checkRedirectURI(raw string) *Error {

@@ -42,6 +42,11 @@ func TestValidate(t *testing.T) {
 		{"implicit", Metadata{RedirectURIs: []string{"https://app.example/cb"}, GrantTypes: []string{"authorization_code", "implicit"}}, "invalid_client_metadata"},
 		{"token response", Metadata{RedirectURIs: []string{"https://app.example/cb"}, ResponseTypes: []string{"token"}}, "invalid_client_metadata"},
 		{"private_key_jwt", Metadata{RedirectURIs: []string{"https://app.example/cb"}, TokenEndpointAuthMethod: "private_key_jwt"}, "invalid_client_metadata"},
+		{"NUL in the name", Metadata{ClientName: "a\x00b", RedirectURIs: []string{"https://app.example/cb"}}, "invalid_client_metadata"},
+		{"line break in the name", Metadata{ClientName: "Claude\nCode", RedirectURIs: []string{"https://app.example/cb"}}, "invalid_client_metadata"},
+		{"bidi override in the name", Metadata{ClientName: "Claude\u202egnp.exe", RedirectURIs: []string{"https://app.example/cb"}}, "invalid_client_metadata"},
+		{"zero-width joiner in the name", Metadata{ClientName: "Cl\u200daude", RedirectURIs: []string{"https://app.example/cb"}}, "invalid_client_metadata"},
+		{"accents and CJK in the name", Metadata{ClientName: "Élan 助手", RedirectURIs: []string{"https://app.example/cb"}}, ""},
 		{"http logo", Metadata{RedirectURIs: []string{"https://app.example/cb"}, LogoURI: "http://app.example/logo.png"}, "invalid_client_metadata"},
 	}
 	for _, tt := range tests {

@@ -148,7 +148,7 @@ func TestRevocationNotifies(t *testing.T) {
 		t.Fatalf("revoke all: %v %v", n, err)
 	}
 	notified(two)
-	if err := db.Store.DeleteConnection(ctx, three); err != nil {
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM connections WHERE id = $1`, three); err != nil {
 		t.Fatal(err)
 	}
 	notified(three)

@@ -4,6 +4,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
@@ -93,27 +94,35 @@ func (s *Store) TeamsOfUser(ctx context.Context, userID string) ([]Team, error) 
 	})
 }
 
-// CreateConnection records an approved consent and returns its id.
-func (s *Store) CreateConnection(ctx context.Context, c Connection) (string, error) {
+// NewConnectionID returns a fresh connection id (a random version 4 UUID):
+// the consent step chooses it, so that the token can carry it before the
+// connection is recorded.
+func NewConnectionID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails on Linux
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// RecordConnection stores the connection c, whose ID the consent step
+// chose, when Hydra issues its first token (the token hook calls it on a
+// code exchange). A connection already recorded stays as it is, and none is
+// recorded unless its user is a member of its team.
+func (s *Store) RecordConnection(ctx context.Context, c Connection) error {
 	if c.Scopes == nil {
 		c.Scopes = []string{} // a connection with no catalog scope: whoami only
 	}
-	var id string
-	err := s.pool.QueryRow(ctx, `
-		INSERT INTO connections (user_id, team_id, client_id, client_name, scopes)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		c.UserID, c.TeamID, c.ClientID, c.ClientName, c.Scopes).Scan(&id)
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO connections (id, user_id, team_id, client_id, client_name, scopes)
+		SELECT $1, m.user_id, m.team_id, $2, $3, $4 FROM memberships m
+		WHERE m.team_id::text = $5 AND m.user_id::text = $6
+		ON CONFLICT (id) DO NOTHING`,
+		c.ID, c.ClientID, c.ClientName, c.Scopes, c.TeamID, c.UserID)
 	if err != nil {
-		return "", fmt.Errorf("create connection: %w", err)
+		return fmt.Errorf("record connection: %w", err)
 	}
-	return id, nil
-}
-
-// DeleteConnection removes a connection that never became usable, such as
-// one whose consent Hydra did not accept.
-func (s *Store) DeleteConnection(ctx context.Context, id string) error {
-	_, err := s.pool.Exec(ctx, `DELETE FROM connections WHERE id::text = $1`, id)
-	return err
+	return nil
 }
 
 // ConnectionState is what the token hook needs to know about a connection.

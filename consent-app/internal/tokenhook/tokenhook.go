@@ -1,7 +1,8 @@
 // Package tokenhook is the endpoint Hydra calls before it issues any token
-// (oauth2.token_hook). It is our veto: no client_credentials, and no token —
-// first or refreshed — for a connection that was revoked or whose user left
-// the team.
+// (oauth2.token_hook). It records a connection when its first token is issued
+// (the code exchange), and it is our veto: no client_credentials, and no
+// token — first or refreshed — for a connection that was revoked or whose user
+// left the team.
 package tokenhook
 
 import (
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mcp-oauth/catalog"
 	"github.com/mcp-oauth/consent-app/internal/firstparty"
 	"github.com/mcp-oauth/consent-app/internal/store"
 	"github.com/mcp-oauth/consent-app/internal/telemetry"
@@ -22,8 +24,9 @@ import (
 // HeaderName carries the shared key Hydra is configured to send.
 const HeaderName = "X-Token-Hook-Key"
 
-// Connections looks up connection state.
+// Connections records connections and looks up their state.
 type Connections interface {
+	RecordConnection(ctx context.Context, c store.Connection) error
 	ConnectionState(ctx context.Context, id string) (store.ConnectionState, error)
 }
 
@@ -48,6 +51,46 @@ type Request struct {
 		ClientID   string   `json:"client_id"`
 		GrantTypes []string `json:"grant_types"`
 	} `json:"request"`
+}
+
+// Connection is the connection a code exchange records, from the claims the
+// consent step put in the session (consent.Claims); ok is false for any
+// other grant or a session without them. (Hydra v2.3 sends no
+// granted_scopes with a code exchange, so the scopes come from the claims
+// too.)
+func (r *Request) Connection() (c store.Connection, ok bool) {
+	if !slices.Equal(r.Request.GrantTypes, []string{"authorization_code"}) {
+		return store.Connection{}, false
+	}
+	c = store.Connection{
+		ID:         claim(r.Session.Extra, "connection_id"),
+		UserID:     r.Session.IDToken.Subject,
+		TeamID:     claim(r.Session.Extra, "team_id"),
+		ClientID:   r.Request.ClientID,
+		ClientName: claim(r.Session.Extra, "client_name"),
+		// Never nil: the column is NOT NULL.
+		Scopes: append([]string{}, catalog.Known(stringsClaim(r.Session.Extra, "connection_scopes"))...),
+	}
+	if c.ClientName == "" {
+		c.ClientName = c.ClientID
+	}
+	return c, c.ID != "" && c.UserID != "" && c.TeamID != "" && c.ClientID != ""
+}
+
+func claim(ext map[string]any, key string) string {
+	s, _ := ext[key].(string)
+	return s
+}
+
+func stringsClaim(ext map[string]any, key string) []string {
+	list, _ := ext[key].([]any)
+	var out []string
+	for _, v := range list {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Verdict is the hook's answer.
@@ -102,7 +145,14 @@ func (h *Handler) ServeHook(c *gin.Context) {
 		c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request", "error_description": "body is not a Hydra token hook payload"})
 		return
 	}
-	connID, _ := req.Session.Extra["connection_id"].(string)
+	if conn, ok := req.Connection(); ok {
+		if err := h.Connections.RecordConnection(c, conn); err != nil {
+			h.Log.ErrorContext(c, "token hook: record connection", "connection_id", conn.ID, "err", err)
+			c.JSON(http.StatusServiceUnavailable, gin.H{"error": "temporarily_unavailable"})
+			return
+		}
+	}
+	connID := claim(req.Session.Extra, "connection_id")
 	var st store.ConnectionState
 	if connID != "" {
 		var err error

@@ -2,11 +2,13 @@ package tokenhook
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -57,12 +59,54 @@ func TestDecide(t *testing.T) {
 }
 
 type fakeConnections struct {
-	st  store.ConnectionState
-	err error
+	st        store.ConnectionState
+	err       error
+	recordErr error
+	recorded  *[]store.Connection
+}
+
+func (f fakeConnections) RecordConnection(_ context.Context, c store.Connection) error {
+	if f.recorded != nil {
+		*f.recorded = append(*f.recorded, c)
+	}
+	return f.recordErr
 }
 
 func (f fakeConnections) ConnectionState(context.Context, string) (store.ConnectionState, error) {
 	return f.st, f.err
+}
+
+// codeExchange is the hook payload of a code exchange after an approval.
+const codeExchange = `{"session":{"extra":{"connection_id":"k1","team_id":"t1","team_slug":"acme","client_name":"Claude",` +
+	`"connection_scopes":["invoices:read","offline_access","openid"]},"id_token":{"subject":"u1"}},` +
+	`"request":{"client_id":"c1","grant_types":["authorization_code"],"granted_scopes":[]}}`
+
+func TestRequestConnection(t *testing.T) {
+	var req Request
+	if err := json.Unmarshal([]byte(codeExchange), &req); err != nil {
+		t.Fatal(err)
+	}
+	c, ok := req.Connection()
+	want := store.Connection{ID: "k1", UserID: "u1", TeamID: "t1", ClientID: "c1", ClientName: "Claude", Scopes: []string{"invoices:read"}}
+	if !ok || !reflect.DeepEqual(c, want) {
+		t.Errorf("Connection() = %+v, %v; want %+v", c, ok, want)
+	}
+
+	refresh := req
+	refresh.Request.GrantTypes = []string{"refresh_token"}
+	if _, ok := refresh.Connection(); ok {
+		t.Error("a refresh records a connection")
+	}
+	unnamed := req
+	unnamed.Session.Extra = map[string]any{"connection_id": "k1", "team_id": "t1"}
+	if c, ok := unnamed.Connection(); !ok || c.ClientName != "c1" || c.Scopes == nil || len(c.Scopes) != 0 {
+		t.Errorf("without client_name and scopes: %+v, %v; want the client id as the name and no scopes", c, ok)
+	}
+	noTeam := req
+	noTeam.Session.Extra = map[string]any{"connection_id": "k1", "team_id": 7}
+	if _, ok := noTeam.Connection(); ok {
+		t.Error("a session without a team id records a connection")
+	}
 }
 
 func TestServeHook(t *testing.T) {
@@ -70,6 +114,7 @@ func TestServeHook(t *testing.T) {
 	const key = "0123456789abcdef"
 	body := `{"session":{"extra":{"connection_id":"k1","team_id":"t1"},"id_token":{"subject":"u1"}},"request":{"client_id":"c1","grant_types":["refresh_token"]}}`
 	live := store.ConnectionState{Exists: true, UserID: "u1", TeamID: "t1", ClientID: "c1", Member: true}
+	var recorded []store.Connection
 	tests := []struct {
 		name   string
 		key    string
@@ -78,6 +123,9 @@ func TestServeHook(t *testing.T) {
 		status int
 	}{
 		{"allowed", key, body, fakeConnections{st: live}, http.StatusNoContent},
+		{"code exchange records the connection", key, codeExchange, fakeConnections{st: live, recorded: &recorded}, http.StatusNoContent},
+		{"code exchange, database down", key, codeExchange, fakeConnections{st: live, recordErr: errors.New("down")}, http.StatusServiceUnavailable},
+		{"code exchange, user left the team", key, codeExchange, fakeConnections{}, http.StatusForbidden},
 		{"revoked", key, body, fakeConnections{st: store.ConnectionState{Exists: true, Revoked: true, UserID: "u1", ClientID: "c1", Member: true}}, http.StatusForbidden},
 		{"wrong key", "nope", body, fakeConnections{st: live}, http.StatusUnauthorized},
 		{"no key", "", body, fakeConnections{st: live}, http.StatusUnauthorized},
@@ -99,5 +147,8 @@ func TestServeHook(t *testing.T) {
 				t.Errorf("status = %d, want %d (body %s)", rec.Code, tt.status, rec.Body)
 			}
 		})
+	}
+	if len(recorded) != 1 || recorded[0].ID != "k1" {
+		t.Errorf("recorded %+v, want connection k1 once", recorded)
 	}
 }

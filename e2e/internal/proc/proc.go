@@ -150,6 +150,9 @@ func (p *Process) signalGroup(sig syscall.Signal) error {
 	return err
 }
 
+// Signal sends sig to the child's process group.
+func (p *Process) Signal(sig syscall.Signal) error { return p.signalGroup(sig) }
+
 // Kill kills the child's process group at once.
 func (p *Process) Kill() { _ = p.signalGroup(syscall.SIGKILL) }
 

@@ -61,7 +61,9 @@ type Cluster struct {
 	port      int
 	url       string
 	throwaway bool
-	server    *proc.Process
+	spec      proc.Spec
+	server    *proc.Process // guarded by mu once started
+	mu        sync.Mutex
 	lock      *os.File
 	stopOnce  sync.Once
 	stopErr   error
@@ -139,7 +141,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		RawQuery: "sslmode=disable",
 	}).String()
 
-	c.server, err = proc.Start(proc.Spec{
+	c.spec = proc.Spec{
 		Name:       "postgres",
 		Path:       filepath.Join(binDir, "postgres"),
 		Args:       c.serverArgs(),
@@ -149,8 +151,8 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		Credential: cred,
 		// Fast shutdown: ends sessions, checkpoints, exits.
 		DeathSignal: syscall.SIGINT,
-	})
-	if err != nil {
+	}
+	if c.server, err = proc.Start(c.spec); err != nil {
 		return nil, err
 	}
 	if err := c.waitReady(ctx); err != nil {
@@ -168,13 +170,37 @@ func (c *Cluster) URL() string { return c.url }
 // Dir returns the cluster folder.
 func (c *Cluster) Dir() string { return c.dir }
 
+// Restart shuts the server down (fast shutdown: every session ends) and
+// starts it again on the same port with the same data, as a restart or
+// failover of a real database would, and waits until it accepts connections.
+func (c *Cluster) Restart(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.server.Stop(syscall.SIGINT, 30*time.Second); err != nil {
+		return err
+	}
+	spec := c.spec
+	spec.LogPath = filepath.Join(c.dir, "postgres.restarted.log")
+	server, err := proc.Start(spec)
+	if err != nil {
+		return err
+	}
+	c.server = server
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	return c.waitReady(ctx)
+}
+
 // Stop shuts the server down (fast shutdown, then kill after 30s) and, for a
 // throwaway cluster, deletes its folder. It is safe to call more than once.
 func (c *Cluster) Stop() error {
 	c.stopOnce.Do(func() {
 		var errs []error
-		if c.server != nil {
-			errs = append(errs, c.server.Stop(syscall.SIGINT, 30*time.Second))
+		c.mu.Lock()
+		server := c.server
+		c.mu.Unlock()
+		if server != nil {
+			errs = append(errs, server.Stop(syscall.SIGINT, 30*time.Second))
 		}
 		if c.throwaway && c.dir != "" {
 			errs = append(errs, os.RemoveAll(c.dir))

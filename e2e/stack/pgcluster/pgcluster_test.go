@@ -35,6 +35,18 @@ func TestThrowawayCluster(t *testing.T) {
 	}
 
 	mustExec(t, c.URL(), "CREATE DATABASE scratch")
+	// Restart: a new server process, the same port and data.
+	before := c.server.Pid()
+	if err := c.Restart(ctx); err != nil {
+		t.Fatalf("Restart: %v", err)
+	}
+	if c.server.Pid() == before {
+		t.Error("Restart kept the same server process")
+	}
+	var n int
+	if err := connect(t, c.URL()).QueryRow(ctx, "SELECT count(*) FROM pg_database WHERE datname = 'scratch'").Scan(&n); err != nil || n != 1 {
+		t.Errorf("after Restart: %d scratch databases (%v), want 1", n, err)
+	}
 	pid := c.server.Pid()
 	if err := c.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)

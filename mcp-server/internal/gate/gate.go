@@ -129,7 +129,7 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 
 	token, ok := bearerToken(r.Header.Get("Authorization"))
 	if !ok {
-		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer resource_metadata=%q, scope=%q`, g.metadataURL, g.baseline))
+		w.Header().Set("WWW-Authenticate", bearerChallenge("resource_metadata", g.metadataURL, "scope", g.baseline))
 		writeError(w, http.StatusUnauthorized, "unauthorized",
 			"send an OAuth access token as 'Authorization: Bearer <token>'; the authorization server is listed at "+g.metadataURL)
 		return
@@ -142,7 +142,7 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 	switch {
 	case errors.As(err, &rej):
 		g.log.InfoContext(r.Context(), "rejected token", "reason", rej.reason, "client_id", rej.clientID)
-		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="invalid_token", resource_metadata=%q, scope=%q`, g.metadataURL, g.baseline))
+		w.Header().Set("WWW-Authenticate", bearerChallenge("error", "invalid_token", "resource_metadata", g.metadataURL, "scope", g.baseline))
 		writeError(w, http.StatusUnauthorized, "invalid_token", rej.description)
 		return
 	case err != nil:
@@ -188,11 +188,39 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 // insufficientScopeChallenge is the WWW-Authenticate value of a step-up 403
 // (RFC 6750 §3.1, MCP's scope challenge): the scopes this call needs, where
 // the metadata is, and why. The go-sdk's client adds the scopes already
-// granted when it re-authorizes. description is plain ASCII without quotes,
-// so %q quotes it as HTTP does.
+// granted when it re-authorizes.
 func insufficientScopeChallenge(needed []string, metadataURL, description string) string {
-	return fmt.Sprintf(`Bearer error="insufficient_scope", scope=%q, resource_metadata=%q, error_description=%q`,
-		strings.Join(needed, " "), metadataURL, description)
+	return bearerChallenge("error", "insufficient_scope", "scope", strings.Join(needed, " "),
+		"resource_metadata", metadataURL, "error_description", description)
+}
+
+// bearerChallenge is a Bearer challenge with the auth-params given as name,
+// value pairs, each value an RFC 9110 quoted-string. (Go's %q is not one:
+// it writes \u00e9 and \x7f, which HTTP reads as letters.) Control
+// characters, which no header may carry, become spaces.
+func bearerChallenge(params ...string) string {
+	var b strings.Builder
+	b.WriteString("Bearer ")
+	for i := 0; i+1 < len(params); i += 2 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(params[i])
+		b.WriteString(`="`)
+		for _, r := range params[i+1] {
+			switch {
+			case r == '"' || r == '\\':
+				b.WriteByte('\\')
+				b.WriteRune(r)
+			case r < 0x20 || r == 0x7f:
+				b.WriteByte(' ')
+			default:
+				b.WriteRune(r)
+			}
+		}
+		b.WriteByte('"')
+	}
+	return b.String()
 }
 
 // errIntrospection and errConnections tell which dependency failed, for the

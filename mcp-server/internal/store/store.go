@@ -17,12 +17,21 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // ErrNotFound is returned when the requested row does not exist.
 var ErrNotFound = errors.New("not found")
+
+// IsUnstorableText reports whether PostgreSQL refused an argument's
+// characters (a NUL, which no text column can hold): the caller's input is
+// wrong, the database is fine.
+func IsUnstorableText(err error) bool {
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && (pgErr.Code == "22021" || pgErr.Code == "22P05") // character_not_in_repertoire, untranslatable_character
+}
 
 // Store wraps a connection pool.
 type Store struct {

@@ -160,7 +160,14 @@ func length(s *jsonschema.Schema, lo, hi int) {
 // stays for callers without the gate.
 var errUnavailable = errors.New("the data is temporarily unavailable; try again in a few seconds")
 
+// errUnstorableText answers an argument the database cannot hold: the
+// caller's mistake, not an outage.
+var errUnstorableText = errors.New("an argument contains a NUL character, which no record can hold; remove it and call again")
+
 func (t *tools) fail(ctx context.Context, tool string, err error) error {
+	if store.IsUnstorableText(err) {
+		return errUnstorableText
+	}
 	t.log.ErrorContext(ctx, "tool failed", "tool", tool, "error", err)
 	gate.ReportOutage(ctx)
 	return errUnavailable

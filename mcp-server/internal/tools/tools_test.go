@@ -382,6 +382,28 @@ func TestDatabaseErrorsStayInTheLog(t *testing.T) {
 	}
 }
 
+// TestNULInArguments: a NUL, which PostgreSQL cannot hold in text, is the
+// caller's mistake: a tool error saying so, not an outage (which the gate
+// would turn into a 503).
+func TestNULInArguments(t *testing.T) {
+	db := storetest.Seeded(t)
+	cs := connect(t, db.Store, identity(acmeID, everything...))
+	line := map[string]any{"description": "Consulting", "quantity": 1, "unit_price_cents": 100}
+	for _, c := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"get_invoice", map[string]any{"invoice": "ACME-\x00"}},
+		{"list_invoices", map[string]any{"customer": "\x00"}},
+		{"create_invoice", map[string]any{"customer": "a\x00b", "currency": "EUR", "lines": []any{line}}},
+		{"create_transaction", map[string]any{"description": "x\x00", "counterparty": "y", "amount_cents": 5, "currency": "EUR"}},
+	} {
+		if msg := call(t, cs, c.tool, c.args, new(map[string]any)); msg != errUnstorableText.Error() {
+			t.Errorf("%s(%q): %q, want %q", c.tool, c.args, msg, errUnstorableText)
+		}
+	}
+}
+
 func TestExplainSchemaError(t *testing.T) {
 	for in, want := range map[string]string{
 		`validating "arguments": validating root: validating /properties/limit: maximum: 101/1 is greater than 100.000000`:                                                                                                           "invalid argument limit: maximum: 101 is greater than 100; the tool's input schema lists the allowed values",

@@ -104,14 +104,19 @@ func New(t testing.TB) *DB {
 }
 
 // Connect records a live connection of user (an email) into team (a slug)
-// for client and returns its id.
+// for client, as the token hook does at a code exchange, and returns its id.
 func (db *DB) Connect(t testing.TB, email, slug, client string, scopes ...string) string {
 	t.Helper()
-	id, err := db.Store.CreateConnection(context.Background(), store.Connection{
-		UserID: db.Users[email], TeamID: db.Teams[slug], ClientID: client, ClientName: client + " app", Scopes: scopes,
+	id := store.NewConnectionID()
+	err := db.Store.RecordConnection(context.Background(), store.Connection{
+		ID: id, UserID: db.Users[email], TeamID: db.Teams[slug], ClientID: client, ClientName: client + " app", Scopes: scopes,
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	var n int
+	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM connections WHERE id = $1`, id).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("connection of %s into %s not recorded (%v): is the user a member?", email, slug, err)
 	}
 	return id
 }
