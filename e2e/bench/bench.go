@@ -122,7 +122,7 @@ type run struct {
 	// target is the MCP server P1 (gate on) and P5 load: the stack's own,
 	// or with ProfileDir a benchmark build with the gate on. ungated is the
 	// benchmark build with authorization off (P1).
-	target, ungated *stack.ExtraMCPServer
+	target, ungated mcpServer
 	// replicas are the addresses of P3's MCP server replicas, the stack's
 	// own first.
 	replicas []string
@@ -202,7 +202,7 @@ func (r *run) startServers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.target = &stack.ExtraMCPServer{Addr: r.st.MCPServerAddr(), PID: pid}
+	r.target = mcpServer{Addr: r.st.MCPServerAddr(), PID: pid}
 	for _, u := range r.st.MCPReplicaURLs {
 		r.replicas = append(r.replicas, strings.TrimSuffix(strings.TrimPrefix(u, "http://"), "/mcp"))
 	}
@@ -247,11 +247,18 @@ func (r *run) startServers(ctx context.Context) error {
 	return err
 }
 
+// mcpServer is an MCP server process the run loads.
+type mcpServer struct {
+	Addr string // 127.0.0.1:port
+	PID  int
+}
+
 // startMCPServer starts an MCP server beside the stack's, for this run only.
-func (r *run) startMCPServer(ctx context.Context, opts stack.MCPServerOptions) (*stack.ExtraMCPServer, error) {
+func (r *run) startMCPServer(ctx context.Context, opts stack.MCPServerOptions) (mcpServer, error) {
 	m, err := r.st.StartMCPServer(ctx, opts)
-	if err == nil {
-		r.started = append(r.started, m)
+	if err != nil {
+		return mcpServer{}, err
 	}
-	return m, err
+	r.started = append(r.started, m)
+	return mcpServer{Addr: m.Addr, PID: m.PID}, nil
 }
