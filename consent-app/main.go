@@ -38,7 +38,9 @@ import (
 )
 
 func main() {
-	log := slog.New(requestid.NewLogHandler(slog.NewJSONHandler(os.Stderr, nil)))
+	// Info until the configuration names a level (LOG_LEVEL).
+	level := new(slog.LevelVar)
+	log := slog.New(requestid.NewLogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 	slog.SetDefault(log)
 	cmd := "serve"
 	if len(os.Args) > 1 {
@@ -46,13 +48,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cmd, log); err != nil {
+	if err := run(ctx, cmd, log, level); err != nil {
 		fmt.Fprintf(os.Stderr, "consent-app %s: %v\n", cmd, err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, cmd string, log *slog.Logger) error {
+func run(ctx context.Context, cmd string, log *slog.Logger, level *slog.LevelVar) error {
 	switch cmd {
 	case "serve", "migrate", "seed-demo", "hygiene":
 	case "config-vars":
@@ -69,6 +71,7 @@ func run(ctx context.Context, cmd string, log *slog.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
+	level.Set(cfg.LogLevel)
 	if cmd == "seed-demo" && cfg.Mode == envconfig.Production {
 		return errors.New("seed-demo creates accounts with published passwords; it runs only with MODE=development")
 	}

@@ -35,6 +35,7 @@ func TestFaults(t *testing.T) {
 	fs, err := stack.Start(t.Context(), stack.Options{
 		SeedDemo: true,
 		LogDir:   logDir,
+		LogLevel: "debug",
 		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {

@@ -14,6 +14,9 @@ import (
 
 var alice = person{email: "alice@example.com", password: "alice-demo-password"}
 
+// carol has an account and no team.
+var carol = person{email: "carol@example.com", password: "carol-demo-password"}
+
 func as(p person, team string) person { p.team = team; return p }
 
 // TestWholeFlow is issue 2's walking skeleton on real parts: two connections
@@ -160,7 +163,7 @@ func prmURL() string {
 // TestUserWithoutTeam: carol belongs to no team. She gets a clear page, and
 // leaving it denies the client; nothing is granted.
 func TestUserWithoutTeam(t *testing.T) {
-	_, err := connect(t, person{email: "carol@example.com", password: "carol-demo-password"})
+	_, err := connect(t, carol)
 	var ae *authorizationError
 	if !errors.As(err, &ae) || ae.Code != "access_denied" {
 		t.Fatalf("connect as carol: %v, want access_denied", err)

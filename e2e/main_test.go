@@ -44,14 +44,22 @@ func run(m *testing.M) int {
 		DatabaseURL:          os.Getenv("DATABASE_URL"),
 		SeedDemo:             true,
 		MCPReplicas:          2, // revocation must reach every replica at once
-		LogDir:               logDir,
-		Logger:               slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		// Every test runs against debug logs, and the log scan (leak_test.go)
+		// reads them all.
+		LogLevel: "debug",
+		LogDir:   logDir,
+		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: start the stack: %v\n(logs in %s)\n", err, logDir)
 		return 1
 	}
 	code := m.Run()
+	// Whatever each test handled, no server wrote a credential down.
+	if err := sweepLogs(st); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+		code = 1
+	}
 	st.Stop()
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "e2e: the servers' logs are in %s\n", logDir)

@@ -268,7 +268,7 @@ func TestBrowserUserWithoutTeam(t *testing.T) {
 	c := newChrome(t, "de-DE,de;q=0.9,en;q=0.5")
 	f := startFlow(t, newCallback(t))
 	c.open(f.url(t))
-	wantPage(t, c.signIn(person{email: "carol@example.com", password: "carol-demo-password"}, false), http.StatusOK, "/consent")
+	wantPage(t, c.signIn(carol, false), http.StatusOK, "/consent")
 	if c.count("input[name=team_id]") != 0 || c.count(`button[value=allow]`) != 0 {
 		t.Error("carol is offered a team or an Allow button")
 	}

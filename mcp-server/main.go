@@ -42,14 +42,16 @@ import (
 )
 
 func main() {
-	log := slog.New(requestid.NewLogHandler(slog.NewJSONHandler(os.Stderr, nil)))
-	if err := run(log, os.Args[1:]); err != nil {
+	// Info until the configuration names a level (LOG_LEVEL).
+	level := new(slog.LevelVar)
+	log := slog.New(requestid.NewLogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	if err := run(log, level, os.Args[1:]); err != nil {
 		log.Error("mcp-server failed", "error", err)
 		os.Exit(1)
 	}
 }
 
-func run(log *slog.Logger, args []string) error {
+func run(log *slog.Logger, level *slog.LevelVar, args []string) error {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd = args[0]
@@ -72,6 +74,7 @@ func run(log *slog.Logger, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
+	level.Set(cfg.LogLevel)
 	if cmd == "seed-demo" && cfg.Mode == envconfig.Production {
 		return errors.New("seed-demo adds demo data; it runs only with MODE=development")
 	}

@@ -52,6 +52,10 @@ type Options struct {
 	// LogDir receives one log file per child; "" = a fresh temporary folder.
 	// It is kept after Stop so that a failure can be read.
 	LogDir string
+	// LogLevel is the consent app's and MCP servers' LOG_LEVEL; "" = their
+	// default (info). Hydra logs at hydra/hydra.yml's level whatever this
+	// says: below warn it writes authorization codes.
+	LogLevel string
 	// SeedDemo loads the demo users, teams and invoices (DESIGN.md "Demo data").
 	SeedDemo bool
 	// MCPReplicas is how many MCP servers to run against the one database,
@@ -157,6 +161,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		envApp = append(envApp, "CLIENT_METADATA_ALLOW_LOOPBACK=true", "CLIENT_METADATA_CA_FILE="+s.opts.ClientMetadataCAFile)
 	}
 	envMCP := mcpServerEnv(ep, s.AppDatabaseURL)
+	if s.opts.LogLevel != "" {
+		envApp = append(envApp, "LOG_LEVEL="+s.opts.LogLevel)
+		envMCP = append(envMCP, "LOG_LEVEL="+s.opts.LogLevel)
+	}
 	s.consentApp, s.envApp = bins.consentApp, envApp
 	err = parallel(
 		func() error {
@@ -241,6 +249,23 @@ func (s *Stack) RunConsentApp(ctx context.Context, command string) error {
 // Exited delivers an error when a server exits while the stack runs (not
 // during Stop); the error includes the tail of its log.
 func (s *Stack) Exited() <-chan error { return s.exited }
+
+// LogFiles lists every log the stack writes: its children's in LogDir and,
+// with a private cluster, PostgreSQL's (deleted by Stop unless kept).
+func (s *Stack) LogFiles() ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(s.LogDir, "*.log"))
+	if err != nil {
+		return nil, err
+	}
+	if s.cluster != nil {
+		pg, err := filepath.Glob(filepath.Join(s.cluster.Dir(), "*.log"))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, pg...)
+	}
+	return files, nil
+}
 
 // Stop stops the servers (SIGTERM to each process group, SIGKILL after
 // StopTimeout), drops the fresh databases and stops a private cluster. It is

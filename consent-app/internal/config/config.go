@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"net/url"
 	"os"
@@ -20,6 +21,7 @@ import (
 // printed from it by `consent-app config-vars`).
 var Vars = []envconfig.Var{
 	envconfig.ModeVar,
+	envconfig.LogLevelVar,
 	{Name: "LISTEN_ADDR", Default: "localhost:3000", Meaning: "where the public HTTP server listens"},
 	{Name: "METRICS_ADDR", Meaning: "where Prometheus `/metrics` is served, apart from the public listener; empty disables it"},
 	{Name: "PUBLIC_URL", Default: "http://localhost:3000", Meaning: "the auth origin and OAuth issuer: scheme and host, no path or trailing slash"},
@@ -41,6 +43,7 @@ var Vars = []envconfig.Var{
 // variable.
 type Config struct {
 	Mode           envconfig.Mode
+	LogLevel       slog.Level
 	ListenAddr     string
 	MetricsAddr    string
 	PublicURL      string
@@ -82,8 +85,10 @@ func FromEnv() Config { return FromLookup(os.Getenv) }
 func FromLookup(getenv func(string) string) Config {
 	src := envconfig.New(Vars, getenv)
 	mode, modeErr := envconfig.ParseMode(src.String("MODE"))
+	level, levelErr := envconfig.ParseLogLevel(src.String("LOG_LEVEL"))
 	c := Config{
 		Mode:            mode,
+		LogLevel:        level,
 		ListenAddr:      src.String("LISTEN_ADDR"),
 		MetricsAddr:     src.String("METRICS_ADDR"),
 		PublicURL:       src.String("PUBLIC_URL"),
@@ -109,7 +114,7 @@ func FromLookup(getenv func(string) string) Config {
 	c.HygieneInterval = duration("HYGIENE_INTERVAL")
 	c.ClientUnauthorizedTTL = duration("CLIENT_UNAUTHORIZED_TTL")
 	c.ClientIdleTTL = duration("CLIENT_IDLE_TTL")
-	c.readErr = errors.Join(append(durErrs, modeErr, src.Err())...)
+	c.readErr = errors.Join(append(durErrs, modeErr, levelErr, src.Err())...)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,6 +115,18 @@ func TestFromLookup(t *testing.T) {
 	if c.HygieneInterval != time.Hour || c.ClientUnauthorizedTTL != 24*time.Hour || c.ClientIdleTTL != 90*24*time.Hour {
 		t.Errorf("hygiene defaults %v %v %v", c.HygieneInterval, c.ClientUnauthorizedTTL, c.ClientIdleTTL)
 	}
+	if c.LogLevel != slog.LevelInfo {
+		t.Errorf("default log level %v, want info", c.LogLevel)
+	}
+	env["LOG_LEVEL"] = "debug"
+	if c := FromLookup(func(k string) string { return env[k] }); c.Validate() != nil || c.LogLevel != slog.LevelDebug {
+		t.Errorf("LOG_LEVEL=debug: level %v, %v", c.LogLevel, c.Validate())
+	}
+	env["LOG_LEVEL"] = "verbose"
+	if err := FromLookup(func(k string) string { return env[k] }).Validate(); err == nil || !strings.Contains(err.Error(), "LOG_LEVEL must be") {
+		t.Errorf("LOG_LEVEL=verbose: %v", err)
+	}
+	delete(env, "LOG_LEVEL")
 	env["CLIENT_IDLE_TTL"] = "ninety days"
 	if err := FromLookup(func(k string) string { return env[k] }).Validate(); err == nil || !strings.Contains(err.Error(), `CLIENT_IDLE_TTL "ninety days"`) {
 		t.Errorf("unparsable duration: %v", err)

@@ -152,8 +152,11 @@ func (h *Handler) Show(c *gin.Context) {
 		h.acceptFirstParty(c, l, req)
 		return
 	}
+	h.Log.DebugContext(c, "consent request", "client_id", req.Client.GetClientId(), "user_id", req.GetSubject(),
+		"requested_scopes", req.RequestedScope, "requested_audience", req.RequestedAccessTokenAudience)
 	if ar, err := authorize.Parse(req.GetRequestUrl()); err == nil {
 		if rej := authorize.Check(ar, h.MCPResourceURL); rej != nil {
+			h.Log.DebugContext(c, "consent refused before the page", "client_id", req.Client.GetClientId(), "error", rej.Error)
 			h.reject(c, l, challenge, *rej)
 			return
 		}

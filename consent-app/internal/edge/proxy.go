@@ -126,7 +126,10 @@ func (p *Proxy) prepareAuthorize(w http.ResponseWriter, r *http.Request) bool {
 	// The settings pages' own client asks for openid, which no MCP client
 	// may have; it is registered with exactly that scope.
 	if !firstparty.Is(q.Get("client_id")) {
-		q = FilterScopes(q)
+		requested := q.Get("scope")
+		if q = FilterScopes(q); q.Get("scope") != requested {
+			p.Log.DebugContext(r.Context(), "unserved scopes dropped", "client_id", q.Get("client_id"), "requested", requested, "kept", q.Get("scope"))
+		}
 	}
 	r.URL.RawQuery = q.Encode()
 	return true
@@ -169,9 +172,24 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	if resp.Request.URL.Path == "/oauth2/auth" && resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		if loc, ok := WithIssuer(resp.Header.Get("Location"), p.Issuer); ok {
 			resp.Header.Set("Location", loc)
+			p.logAuthorizationResponse(resp.Request.Context(), loc)
 		}
 	}
 	return nil
+}
+
+// logAuthorizationResponse logs, at debug level, how an authorization
+// request ended: with a code (never the code itself) or with an error.
+func (p *Proxy) logAuthorizationResponse(ctx context.Context, location string) {
+	u, err := url.Parse(location)
+	if err != nil {
+		return
+	}
+	outcome := "code"
+	if e := u.Query().Get("error"); e != "" {
+		outcome = "error " + e
+	}
+	p.Log.DebugContext(ctx, "authorization response", "redirect_host", u.Host, "outcome", outcome)
 }
 
 // WithIssuer adds RFC 9207's iss to an authorization response — a redirect

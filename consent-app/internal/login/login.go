@@ -90,6 +90,16 @@ const (
 	Reject                // refuse the authorization request
 )
 
+func (n Next) String() string {
+	switch n {
+	case AcceptNow:
+		return "accept"
+	case Reject:
+		return "reject"
+	}
+	return "show form"
+}
+
 // Decide is the pure decision for a fresh login request: refuse requests we
 // will never serve (no S256 PKCE, a foreign resource) before the user signs
 // in, skip the form when Hydra remembers the user.
@@ -115,6 +125,7 @@ func (h *Handler) Show(c *gin.Context) {
 		return
 	}
 	next, rej := Decide(req, h.MCPResourceURL)
+	h.Log.DebugContext(c, "login request", "client_id", req.Client.GetClientId(), "skip", req.Skip, "next", next.String())
 	switch next {
 	case Reject:
 		redirect, err := h.Hydra.RejectLogin(c, challenge, *rej)

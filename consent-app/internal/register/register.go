@@ -263,6 +263,7 @@ func (h *Handler) Register(c *gin.Context) {
 		return
 	}
 	if verr := Validate(&m); verr != nil {
+		h.Log.DebugContext(c, "registration refused", "error", verr.Code, "error_description", verr.Description)
 		c.JSON(http.StatusBadRequest, verr)
 		return
 	}

@@ -172,6 +172,8 @@ func (h *Handler) ServeHook(c *gin.Context) {
 		c.Status(http.StatusForbidden)
 		return
 	}
+	h.Log.DebugContext(c, "token allowed", "client_id", req.Request.ClientID, "user_id", req.Session.IDToken.Subject,
+		"connection_id", connID, "grant_types", req.Request.GrantTypes)
 	h.Metrics.TokenHook("allowed")
 	c.Status(http.StatusNoContent)
 }

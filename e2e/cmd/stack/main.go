@@ -47,6 +47,7 @@ func run(logger *slog.Logger) error {
 		LogDir:      filepath.Join(data, "logs"),
 		SeedDemo:    true,
 		SecretsFile: filepath.Join(data, "secrets.json"),
+		LogLevel:    os.Getenv("LOG_LEVEL"),
 		Logger:      logger,
 	}
 	postgres := "private cluster in .data/pg"

@@ -136,6 +136,7 @@ func (r *Recorder) write(ctx context.Context, batch *[]store.AuditEvent) {
 	cancel()
 	switch {
 	case err == nil:
+		r.log.DebugContext(ctx, "audit events written", "events", len(*batch))
 		*batch = (*batch)[:0]
 	case errors.Is(err, store.ErrNotFound):
 		// A malformed id cannot become valid: drop the batch.

@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"path"
@@ -22,6 +23,7 @@ import (
 // printed from it by `mcp-server config-vars`).
 var Vars = []envconfig.Var{
 	envconfig.ModeVar,
+	envconfig.LogLevelVar,
 	{Name: "LISTEN_ADDR", Default: DefaultListenAddr, Meaning: "where the HTTP server listens (MCP endpoint, metadata, health)"},
 	{Name: "METRICS_ADDR", Meaning: "where Prometheus `/metrics` is served, apart from the public listener; empty disables it"},
 	{Name: "MCP_RESOURCE_URL", Default: DefaultResourceURL, Meaning: "the canonical MCP URL: the metadata's `resource`, the only token audience accepted, and (by its path) where MCP is served"},
@@ -38,6 +40,9 @@ var Vars = []envconfig.Var{
 type Config struct {
 	// Mode is production (https only, no demo data) or development.
 	Mode envconfig.Mode
+	// LogLevel is the least severe level logged; debug adds a line per
+	// request and per accepted token.
+	LogLevel slog.Level
 	// ListenAddr is the host:port the HTTP server binds.
 	ListenAddr string
 	// MetricsAddr is where /metrics is served; "" = nowhere.
@@ -98,8 +103,10 @@ const (
 func FromEnv(getenv func(string) string) Config {
 	src := envconfig.New(Vars, func(k string) string { return strings.TrimSpace(getenv(k)) })
 	mode, modeErr := envconfig.ParseMode(src.String("MODE"))
+	level, levelErr := envconfig.ParseLogLevel(src.String("LOG_LEVEL"))
 	cfg := Config{
 		Mode:          mode,
+		LogLevel:      level,
 		ListenAddr:    src.String("LISTEN_ADDR"),
 		MetricsAddr:   src.String("METRICS_ADDR"),
 		ResourceURL:   src.String("MCP_RESOURCE_URL"),
@@ -119,7 +126,7 @@ func FromEnv(getenv func(string) string) Config {
 	cfg.VerifyTimeout = duration("VERIFY_TIMEOUT", DefaultVerifyTimeout)
 	cfg.ConnectionCacheTTL = duration("CONNECTION_CACHE_TTL", DefaultConnectionCacheTTL)
 	cfg.AuditRetention = duration("AUDIT_RETENTION", DefaultAuditRetention)
-	cfg.readErr = errors.Join(modeErr, src.Err())
+	cfg.readErr = errors.Join(modeErr, levelErr, src.Err())
 	return cfg
 }
 

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func TestFromEnvDefaults(t *testing.T) {
 	if cfg.readErr != nil {
 		t.Fatal(cfg.readErr)
 	}
-	if cfg != want {
+	if cfg != want { // LogLevel's zero value is info, the default
 		t.Errorf("FromEnv = %+v, want %+v", cfg, want)
 	}
 	if err := cfg.Validate(); err != nil {
@@ -69,6 +70,7 @@ func TestValidate(t *testing.T) {
 		{name: "production refuses plain http", env: with(valid, "MODE", "production"), wantErr: []string{"MCP_RESOURCE_URL", "production needs https", "AUTH_ISSUER"}},
 		{name: "production by default", env: with(valid, "MODE", ""), wantErr: []string{"production needs https"}},
 		{name: "unknown mode", env: with(valid, "MODE", "staging"), wantErr: []string{"MODE must be production or development"}},
+		{name: "unknown log level", env: with(valid, "LOG_LEVEL", "verbose"), wantErr: []string{"LOG_LEVEL must be debug, info, warn or error"}},
 		{name: "bad database url", env: map[string]string{"DATABASE_URL": "postgres://a:secret@host:notaport/db"}, wantErr: []string{"DATABASE_URL is not a valid"}},
 		{name: "http resource off loopback", env: with(valid, "MCP_RESOURCE_URL", "http://mcp.example.com/mcp"), wantErr: []string{"MCP_RESOURCE_URL", "use https"}},
 		{name: "resource without path", env: with(valid, "MCP_RESOURCE_URL", "http://localhost:8080"), wantErr: []string{"needs a path"}},
@@ -131,4 +133,11 @@ func with(base map[string]string, key, value string) map[string]string {
 		}
 	}
 	return m
+}
+
+func TestFromEnvLogLevel(t *testing.T) {
+	cfg := FromEnv(env(map[string]string{"DATABASE_URL": "postgres://app@localhost:5432/app", "LOG_LEVEL": "debug"}))
+	if err := cfg.Validate(); err != nil || cfg.LogLevel != slog.LevelDebug {
+		t.Errorf("LOG_LEVEL=debug: level %v, %v", cfg.LogLevel, err)
+	}
 }

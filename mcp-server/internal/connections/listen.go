@@ -74,7 +74,7 @@ func (c *Cache) Listen(ctx context.Context, connect Connect, log *slog.Logger, o
 		c.setListening(true)
 		c.state(opts, true)
 		log.InfoContext(ctx, "connection listener listening", "channel", Channel)
-		err = c.receive(ctx, conn, opts)
+		err = c.receive(ctx, conn, log, opts)
 		c.setListening(false)
 		c.state(opts, false)
 		conn.Close(context.WithoutCancel(ctx))
@@ -86,13 +86,14 @@ func (c *Cache) Listen(ctx context.Context, connect Connect, log *slog.Logger, o
 }
 
 // receive handles notifications until the connection fails or ctx ends.
-func (c *Cache) receive(ctx context.Context, conn *pgx.Conn, opts ListenOptions) error {
+func (c *Cache) receive(ctx context.Context, conn *pgx.Conn, log *slog.Logger, opts ListenOptions) error {
 	for {
 		wait, cancel := context.WithTimeout(ctx, opts.Heartbeat)
 		n, err := conn.WaitForNotification(wait)
 		cancel()
 		switch {
 		case err == nil:
+			log.DebugContext(ctx, "connection changed; cached state dropped", "connection_id", n.Payload)
 			c.Drop(n.Payload)
 			if opts.OnNotification != nil {
 				opts.OnNotification()

@@ -155,8 +155,9 @@ func newGate(t *testing.T, res string, introspectionURL string, logs io.Writer) 
 		Resource:     res,
 		Introspector: introspect.NewCache(introspect.New(introspectionURL, nil), introspect.CacheOptions{MaxTTL: time.Minute, Now: func() time.Time { return now }}),
 		Connections:  connections,
-		Logger:       slog.New(slog.NewJSONHandler(logs, nil)),
-		Now:          func() time.Time { return now },
+		// Debug: the checks below that no token is logged cover every line.
+		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:    func() time.Time { return now },
 	})
 }
 
@@ -285,6 +286,9 @@ func TestGate(t *testing.T) {
 				}
 				if string(rec.body) != tt.body {
 					t.Errorf("handler read body %q, want the original %q", rec.body, tt.body)
+				}
+				if !strings.Contains(logs.String(), `"msg":"token accepted"`) || strings.Contains(logs.String(), "tok_") {
+					t.Errorf("want a debug line for the accepted token, without the token: %s", logs.String())
 				}
 				return
 			}

@@ -70,18 +70,22 @@ func Handler(opts Options) http.Handler {
 		MaxRequestBodyBytes:        gate.MaxBodyBytes,
 	})
 	mux.Handle(exact(mcpPath(opts.Resource)), opts.Gate(mcpHandler))
-	return requestid.Middleware(countRequests(opts.Metrics, mux))
+	return requestid.Middleware(countRequests(opts.Metrics, opts.Logger, mux))
 }
 
 // countRequests records each request under the route pattern that served it
-// (never the raw path).
-func countRequests(m *telemetry.Metrics, mux *http.ServeMux) http.Handler {
+// (never the raw path), and logs it at debug level: never the query or a
+// header, where credentials travel.
+func countRequests(m *telemetry.Metrics, log *slog.Logger, mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		mux.ServeHTTP(sw, r)
 		_, pattern := mux.Handler(r)
-		m.Request(pattern, sw.status, time.Since(start))
+		elapsed := time.Since(start)
+		m.Request(pattern, sw.status, elapsed)
+		log.LogAttrs(r.Context(), slog.LevelDebug, "request", slog.String("method", r.Method), slog.String("route", pattern),
+			slog.Int("status", sw.status), slog.Duration("duration", elapsed))
 	})
 }
 

@@ -47,6 +47,8 @@ mcp-server: mcpServer
 {{- define "mcp-oauth.env" -}}
 - name: MODE
   value: production
+- name: LOG_LEVEL
+  value: {{ .root.Values.logLevel | quote }}
 - name: LISTEN_ADDR
   value: {{ printf "0.0.0.0:%v" .root.Values.ports.http | quote }}
 - name: METRICS_ADDR
