@@ -75,9 +75,9 @@ func run(ctx context.Context, cmd string, log *slog.Logger, level *slog.LevelVar
 	if cmd == "seed-demo" && cfg.Mode == envconfig.Production {
 		return errors.New("seed-demo creates accounts with published passwords; it runs only with MODE=development")
 	}
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	pool, err := openPool(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return fmt.Errorf("database: %w", err)
+		return err
 	}
 	defer pool.Close()
 	st := store.New(pool)
@@ -94,6 +94,20 @@ func run(ctx context.Context, cmd string, log *slog.Logger, level *slog.LevelVar
 		return err
 	}
 	return serve(ctx, cfg, pool, st, log)
+}
+
+// openPool configures the database pool. Every connection is pinged as it
+// is acquired, not only after a second idle (pgx's default): after a
+// PostgreSQL restart a connection the restart cut would otherwise fail one
+// sign-in or consent with a 503. A round trip is little next to argon2id.
+func openPool(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		// The parser's message may quote the URL, password included.
+		return nil, errors.New("DATABASE_URL: not a PostgreSQL connection URL")
+	}
+	pc.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return true }
+	return pgxpool.NewWithConfig(ctx, pc)
 }
 
 func hygieneJob(cfg config.Config, st *store.Store, h *hydraadmin.Client, m *telemetry.Metrics, log *slog.Logger) *hygiene.Job {
