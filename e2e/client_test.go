@@ -196,19 +196,33 @@ func callTool(t *testing.T, s *mcp.ClientSession, name string, args map[string]a
 	}
 }
 
-// rawCall posts a tools/call for whoami with the given Authorization header
-// and returns the response, for checks at the HTTP level.
-func rawCall(t *testing.T, authorization string) *http.Response {
-	t.Helper()
-	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{}}}`
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, st.MCPURL, strings.NewReader(body))
+// toolCallBody is a JSON-RPC tools/call of tool with args.
+func toolCallBody(tool string, args map[string]any) string {
+	if args == nil {
+		args = map[string]any{}
+	}
+	b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": map[string]any{"name": tool, "arguments": args}})
+	return string(b)
+}
+
+// mcpRequest is a POST of a JSON-RPC body to an MCP endpoint with the
+// headers a client sends; authorization "" sends no Authorization header.
+func mcpRequest(ctx context.Context, endpoint, authorization, body string) *http.Request {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	req.Header.Set("MCP-Protocol-Version", "2025-06-18")
 	if authorization != "" {
 		req.Header.Set("Authorization", authorization)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	return req
+}
+
+// rawCall posts a tools/call for whoami with the given Authorization header
+// and returns the response, for checks at the HTTP level.
+func rawCall(t *testing.T, authorization string) *http.Response {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(mcpRequest(t.Context(), st.MCPURL, authorization, toolCallBody("whoami", nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

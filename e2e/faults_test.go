@@ -151,12 +151,7 @@ func (a mcpAnswer) kind() string {
 // callMCP posts one list_invoices call (which needs the database) with
 // token. It does not touch a testing.T, so load goroutines may use it.
 func (k *kit) callMCP(ctx context.Context, token string) mcpAnswer {
-	body := toolCallBody("list_invoices", map[string]any{"limit": 1})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, k.st.MCPURL, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("MCP-Protocol-Version", "2025-06-18")
-	req.Header.Set("Authorization", "Bearer "+token)
+	req := mcpRequest(ctx, k.st.MCPURL, "Bearer "+token, toolCallBody("list_invoices", map[string]any{"limit": 1}))
 	a := mcpAnswer{at: time.Now()}
 	resp, err := k.hc.Do(req)
 	if err != nil {

@@ -989,22 +989,11 @@ const whoamiCall = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"nam
 // and the standard MCP headers; edit may change the request.
 func (k *kit) mcp(t *testing.T, authorization, body string, edit func(*http.Request)) reply {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, k.st.MCPURL, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("MCP-Protocol-Version", "2025-06-18")
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
-	}
+	req := mcpRequest(t.Context(), k.st.MCPURL, authorization, body)
 	if edit != nil {
 		edit(req)
 	}
 	return k.do(t, req)
-}
-
-func toolCallBody(name string, args map[string]any) string {
-	b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": map[string]any{"name": name, "arguments": args}})
-	return string(b)
 }
 
 // tampered changes the last character of a token.

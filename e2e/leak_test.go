@@ -248,13 +248,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	// Tool calls: granted, refused for scope, and refused tokens.
 	mcpCall := func(token, tool string) int {
 		t.Helper()
-		body := fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":%q,"arguments":{}}}`, tool)
-		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, st.MCPURL, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		req.Header.Set("MCP-Protocol-Version", "2025-06-18")
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := hc.Do(req)
+		resp, err := hc.Do(mcpRequest(t.Context(), st.MCPURL, "Bearer "+token, toolCallBody(tool, nil)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,8 +256,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	tampered := tok.AccessToken[:len(tok.AccessToken)-1] + map[bool]string{true: "A", false: "B"}[strings.HasSuffix(tok.AccessToken, "B")]
-	handled("a tampered access token", tampered)
+	tamperedToken := tampered(tok.AccessToken)
+	handled("a tampered access token", tamperedToken)
 	for _, c := range []struct {
 		what, token, tool string
 		want              int
@@ -271,7 +265,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		{"whoami", tok.AccessToken, "whoami", http.StatusOK},
 		{"list_invoices", tok.AccessToken, "list_invoices", http.StatusOK},
 		{"create_invoice without invoices:write", tok.AccessToken, "create_invoice", http.StatusForbidden},
-		{"a tampered token", tampered, "whoami", http.StatusUnauthorized},
+		{"a tampered token", tamperedToken, "whoami", http.StatusUnauthorized},
 		{"the refresh token as bearer", tok.RefreshToken, "whoami", http.StatusUnauthorized},
 	} {
 		if got := mcpCall(c.token, c.tool); got != c.want {

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -126,13 +125,7 @@ var replicaClient = &http.Client{Timeout: 10 * time.Second}
 // replicaStatus calls whoami on one MCP server replica by its own address
 // with token and returns the HTTP status.
 func replicaStatus(t testing.TB, replicaURL, token string) int {
-	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{}}}`
-	req, _ := http.NewRequest(http.MethodPost, replicaURL, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("MCP-Protocol-Version", "2025-06-18")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := replicaClient.Do(req)
+	resp, err := replicaClient.Do(mcpRequest(context.Background(), replicaURL, "Bearer "+token, toolCallBody("whoami", nil)))
 	if err != nil {
 		t.Errorf("call %s: %v", replicaURL, err)
 		return 0
@@ -443,17 +436,7 @@ func TestAuditActivity(t *testing.T) {
 // rawCallTo posts one tools/call to an MCP endpoint and returns the status.
 func rawCallTo(t *testing.T, endpoint, token, tool string, args map[string]any) int {
 	t.Helper()
-	raw, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": map[string]any{"name": tool, "arguments": args}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := string(raw)
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, endpoint, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("MCP-Protocol-Version", "2025-06-18")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(mcpRequest(t.Context(), endpoint, "Bearer "+token, toolCallBody(tool, args)))
 	if err != nil {
 		t.Fatal(err)
 	}
