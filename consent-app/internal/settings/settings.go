@@ -185,11 +185,7 @@ func (h *Handler) Connections(c *gin.Context) {
 // Connection handles GET /settings/connections/:id: one connection and its
 // activity.
 func (h *Handler) Connection(c *gin.Context) {
-	v, ok := h.viewer(c)
-	if !ok {
-		return
-	}
-	conn, ok := h.visible(c, v, c.Param("id"))
+	v, conn, ok := h.viewedConnection(c)
 	if !ok {
 		return
 	}
@@ -211,11 +207,7 @@ func (h *Handler) Connection(c *gin.Context) {
 
 // ConfirmRevoke handles GET /settings/connections/:id/revoke: are you sure?
 func (h *Handler) ConfirmRevoke(c *gin.Context) {
-	v, ok := h.viewer(c)
-	if !ok {
-		return
-	}
-	conn, ok := h.visible(c, v, c.Param("id"))
+	v, conn, ok := h.viewedConnection(c)
 	if !ok {
 		return
 	}
@@ -236,11 +228,7 @@ func (h *Handler) ConfirmRevoke(c *gin.Context) {
 
 // Revoke handles POST /settings/connections/:id/revoke.
 func (h *Handler) Revoke(c *gin.Context) {
-	v, ok := h.viewer(c)
-	if !ok {
-		return
-	}
-	conn, ok := h.visible(c, v, c.Param("id"))
+	v, conn, ok := h.viewedConnection(c)
 	if !ok || !h.checkForm(c, v, "revoke:"+conn.ID) {
 		return
 	}
@@ -323,9 +311,8 @@ func (h *Handler) ConfirmRemove(c *gin.Context) {
 	if !ok {
 		return
 	}
-	target := member(members, c.Param("user"))
-	if target.UserID == "" || target.UserID == v.user.ID {
-		h.notFound(c, v)
+	target, ok := h.removable(c, v, members)
+	if !ok {
 		return
 	}
 	if err := membership.Decide(member(members, v.user.ID), target, members); err != nil {
@@ -351,12 +338,8 @@ func (h *Handler) Remove(c *gin.Context) {
 	if !ok {
 		return
 	}
-	target := member(members, c.Param("user"))
-	if target.UserID == "" || target.UserID == v.user.ID { // leaving has its own page
-		h.notFound(c, v)
-		return
-	}
-	if !h.checkForm(c, v, "remove:"+team.ID+":"+target.UserID) {
+	target, ok := h.removable(c, v, members)
+	if !ok || !h.checkForm(c, v, "remove:"+team.ID+":"+target.UserID) {
 		return
 	}
 	teamID, userID := team.ID, target.UserID
@@ -376,13 +359,8 @@ func (h *Handler) ConfirmLeave(c *gin.Context) {
 	if !ok {
 		return
 	}
-	team, err := h.Store.TeamOfMember(c, v.user.ID, c.Param("team"))
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		h.notFound(c, v)
-		return
-	case err != nil:
-		h.unavailable(c, v.l, "read team", err)
+	team, ok := h.memberOf(c, v, c.Param("team"))
+	if !ok {
 		return
 	}
 	h.render(c, v, http.StatusOK, "settings-confirm.html", "settings.leave.title", ConfirmPage{
@@ -398,16 +376,8 @@ func (h *Handler) Leave(c *gin.Context) {
 	if !ok {
 		return
 	}
-	team, err := h.Store.TeamOfMember(c, v.user.ID, c.Param("team"))
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		h.notFound(c, v)
-		return
-	case err != nil:
-		h.unavailable(c, v.l, "read team", err)
-		return
-	}
-	if !h.checkForm(c, v, "leave:"+team.ID) {
+	team, ok := h.memberOf(c, v, c.Param("team"))
+	if !ok || !h.checkForm(c, v, "leave:"+team.ID) {
 		return
 	}
 	teamID := team.ID
@@ -432,6 +402,42 @@ func (h *Handler) visible(c *gin.Context, v *viewer, id string) (store.Connectio
 		return conn, false
 	}
 	return conn, true
+}
+
+// viewedConnection signs the viewer in and loads the connection named by
+// the :id parameter, if the viewer may see it; otherwise it has answered.
+func (h *Handler) viewedConnection(c *gin.Context) (*viewer, store.ConnectionView, bool) {
+	v, ok := h.viewer(c)
+	if !ok {
+		return nil, store.ConnectionView{}, false
+	}
+	conn, ok := h.visible(c, v, c.Param("id"))
+	return v, conn, ok
+}
+
+// memberOf loads a team the viewer is a member of, or answers 404.
+func (h *Handler) memberOf(c *gin.Context, v *viewer, teamID string) (store.Team, bool) {
+	team, err := h.Store.TeamOfMember(c, v.user.ID, teamID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		h.notFound(c, v)
+		return team, false
+	case err != nil:
+		h.unavailable(c, v.l, "read team", err)
+		return team, false
+	}
+	return team, true
+}
+
+// removable finds the member named by the :user parameter among members:
+// anyone but the viewer (leaving has its own page), or it answers 404.
+func (h *Handler) removable(c *gin.Context, v *viewer, members []store.Member) (store.Member, bool) {
+	target := member(members, c.Param("user"))
+	if target.UserID == "" || target.UserID == v.user.ID {
+		h.notFound(c, v)
+		return target, false
+	}
+	return target, true
 }
 
 // administered loads a team the viewer owns or administers, with its
