@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcp-oauth/mcp-server/internal/expiring"
 	"github.com/mcp-oauth/mcp-server/internal/store"
 )
 
@@ -58,7 +59,7 @@ type Cache struct {
 	opts Options
 
 	mu      sync.Mutex
-	entries map[string]entry
+	entries *expiring.Map[string, store.Connection]
 	// listening is true while the listener receives notifications; only
 	// then is anything kept.
 	listening bool
@@ -67,11 +68,6 @@ type Cache struct {
 	// read before a revocation cannot be kept after the notification that
 	// was meant to drop it.
 	epoch uint64
-}
-
-type entry struct {
-	conn    store.Connection
-	expires time.Time
 }
 
 // New returns a Cache in front of src. It caches nothing until Listen
@@ -83,20 +79,17 @@ func New(src Source, opts Options) *Cache {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Cache{src: src, opts: opts, entries: make(map[string]entry)}
+	return &Cache{src: src, opts: opts, entries: expiring.New[string, store.Connection](opts.MaxEntries)}
 }
 
 // Connection returns the connection with id, from memory when it may.
 // Missing connections and errors are never kept.
 func (c *Cache) Connection(ctx context.Context, id string) (store.Connection, error) {
 	c.mu.Lock()
-	if e, ok := c.entries[id]; ok {
-		if c.opts.Now().Before(e.expires) {
-			c.mu.Unlock()
-			c.observe(true)
-			return e.conn, nil
-		}
-		delete(c.entries, id)
+	if conn, ok := c.entries.Get(id, c.opts.Now()); ok {
+		c.mu.Unlock()
+		c.observe(true)
+		return conn, nil
 	}
 	epoch, keep := c.epoch, c.listening && c.opts.TTL > 0
 	c.mu.Unlock()
@@ -108,8 +101,8 @@ func (c *Cache) Connection(ctx context.Context, id string) (store.Connection, er
 	}
 	c.mu.Lock()
 	if c.listening && c.epoch == epoch {
-		c.makeRoom()
-		c.entries[id] = entry{conn: conn, expires: c.opts.Now().Add(c.opts.TTL)}
+		now := c.opts.Now()
+		c.entries.Put(id, conn, now.Add(c.opts.TTL), now)
 	}
 	c.mu.Unlock()
 	return conn, nil
@@ -118,7 +111,7 @@ func (c *Cache) Connection(ctx context.Context, id string) (store.Connection, er
 // Drop forgets the connection with id: a notification said it changed.
 func (c *Cache) Drop(id string) {
 	c.mu.Lock()
-	delete(c.entries, id)
+	c.entries.Delete(id)
 	c.epoch++
 	c.mu.Unlock()
 }
@@ -128,7 +121,7 @@ func (c *Cache) Drop(id string) {
 func (c *Cache) setListening(on bool) {
 	c.mu.Lock()
 	c.listening = on
-	clear(c.entries)
+	c.entries.Clear()
 	c.epoch++
 	c.mu.Unlock()
 }
@@ -139,26 +132,6 @@ func (c *Cache) Listening() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.listening
-}
-
-// makeRoom drops expired entries when full, then arbitrary ones. c.mu is
-// held.
-func (c *Cache) makeRoom() {
-	if len(c.entries) < c.opts.MaxEntries {
-		return
-	}
-	now := c.opts.Now()
-	for k, e := range c.entries {
-		if !now.Before(e.expires) {
-			delete(c.entries, k)
-		}
-	}
-	for k := range c.entries {
-		if len(c.entries) < c.opts.MaxEntries {
-			break
-		}
-		delete(c.entries, k)
-	}
 }
 
 func (c *Cache) observe(hit bool) {

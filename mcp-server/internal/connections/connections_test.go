@@ -174,7 +174,7 @@ func TestCacheBoundsEntries(t *testing.T) {
 		lookup(t, c, id)
 	}
 	c.mu.Lock()
-	n := len(c.entries)
+	n := c.entries.Len()
 	c.mu.Unlock()
 	if n > 3 {
 		t.Errorf("%d entries, want at most 3", n)

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"sync"
 	"time"
+
+	"github.com/mcp-oauth/mcp-server/internal/expiring"
 )
 
 // Introspector answers for a token; Client is one.
@@ -43,13 +45,8 @@ type Cache struct {
 	opts CacheOptions
 
 	mu      sync.Mutex
-	entries map[[sha256.Size]byte]entry
+	entries *expiring.Map[[sha256.Size]byte, *Result]
 	calls   map[[sha256.Size]byte]*call
-}
-
-type entry struct {
-	res     *Result
-	expires time.Time
 }
 
 // call is one lookup in flight; res and err are set before done closes.
@@ -73,7 +70,7 @@ func NewCache(next Introspector, opts CacheOptions) *Cache {
 	return &Cache{
 		next:    next,
 		opts:    opts,
-		entries: make(map[[sha256.Size]byte]entry),
+		entries: expiring.New[[sha256.Size]byte, *Result](opts.MaxEntries),
 		calls:   make(map[[sha256.Size]byte]*call),
 	}
 }
@@ -83,13 +80,10 @@ func NewCache(next Introspector, opts CacheOptions) *Cache {
 func (c *Cache) Introspect(ctx context.Context, token string) (*Result, error) {
 	key := sha256.Sum256([]byte(token))
 	c.mu.Lock()
-	if e, ok := c.entries[key]; ok {
-		if c.opts.Now().Before(e.expires) {
-			c.mu.Unlock()
-			c.observe(true)
-			return e.res, nil
-		}
-		delete(c.entries, key)
+	if res, ok := c.entries.Get(key, c.opts.Now()); ok {
+		c.mu.Unlock()
+		c.observe(true)
+		return res, nil
 	}
 	c.observe(false)
 	cl, inFlight := c.calls[key]
@@ -116,9 +110,9 @@ func (c *Cache) lookup(key [sha256.Size]byte, token string, cl *call) {
 	c.mu.Lock()
 	delete(c.calls, key)
 	if err == nil {
-		if ttl := c.ttl(res); ttl > 0 {
-			c.makeRoom()
-			c.entries[key] = entry{res: res, expires: c.opts.Now().Add(ttl)}
+		now := c.opts.Now()
+		if ttl := c.ttl(res, now); ttl > 0 {
+			c.entries.Put(key, res, now.Add(ttl), now)
 		}
 	}
 	c.mu.Unlock()
@@ -128,31 +122,11 @@ func (c *Cache) lookup(key [sha256.Size]byte, token string, cl *call) {
 
 // ttl is how long res may be reused: until the token expires, at most
 // MaxTTL; zero for an answer not worth keeping.
-func (c *Cache) ttl(res *Result) time.Duration {
+func (c *Cache) ttl(res *Result, now time.Time) time.Duration {
 	if !res.Active || res.Expiry == 0 {
 		return 0
 	}
-	return min(time.Unix(res.Expiry, 0).Sub(c.opts.Now()), c.opts.MaxTTL)
-}
-
-// makeRoom drops expired entries when the cache is full, then arbitrary
-// ones if that was not enough. c.mu is held.
-func (c *Cache) makeRoom() {
-	if len(c.entries) < c.opts.MaxEntries {
-		return
-	}
-	now := c.opts.Now()
-	for k, e := range c.entries {
-		if !now.Before(e.expires) {
-			delete(c.entries, k)
-		}
-	}
-	for k := range c.entries {
-		if len(c.entries) < c.opts.MaxEntries {
-			break
-		}
-		delete(c.entries, k)
-	}
+	return min(time.Unix(res.Expiry, 0).Sub(now), c.opts.MaxTTL)
 }
 
 func (c *Cache) observe(hit bool) {

@@ -191,7 +191,7 @@ func TestCacheStaysBounded(t *testing.T) {
 	for tok := range answers {
 		c.Introspect(t.Context(), tok)
 	}
-	if n := len(c.entries); n > 10 {
+	if n := c.entries.Len(); n > 10 {
 		t.Errorf("%d entries, want at most 10", n)
 	}
 }
