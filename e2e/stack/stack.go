@@ -23,6 +23,7 @@ import (
 	"github.com/mcp-oauth/e2e/internal/freeport"
 	"github.com/mcp-oauth/e2e/internal/proc"
 	"github.com/mcp-oauth/e2e/stack/pgcluster"
+	"github.com/mcp-oauth/ops/health"
 )
 
 // Options configures a stack. The zero value starts a throwaway stack for a
@@ -499,12 +500,12 @@ func (s *Stack) start(spec proc.Spec) (*proc.Process, error) {
 func (s *Stack) waitReady(ctx context.Context, p *proc.Process, url string) error {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.ReadyTimeout)
 	defer cancel()
-	client := &http.Client{Timeout: 2 * time.Second}
+	probe := health.HTTPCheck(&http.Client{Timeout: 2 * time.Second}, url)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	var last error
 	for {
-		if last = probe(ctx, client, url); last == nil {
+		if last = probe(ctx); last == nil {
 			return nil
 		}
 		select {
@@ -516,22 +517,6 @@ func (s *Stack) waitReady(ctx context.Context, p *proc.Process, url string) erro
 		case <-tick.C:
 		}
 	}
-}
-
-func probe(ctx context.Context, client *http.Client, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status %s", resp.Status)
-	}
-	return nil
 }
 
 // watch reports a server that exits on its own.
