@@ -8,15 +8,13 @@ package storetest
 
 import (
 	"context"
-	"crypto/rand"
 	"log/slog"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mcp-oauth/consent-app/internal/store"
+	"github.com/mcp-oauth/ops/pgtest"
 )
 
 // auditSchema is the MCP server's audit table as its migration 00003
@@ -45,31 +43,8 @@ type DB struct {
 // memberships (store.DemoUsers; their password hashes are not real).
 func New(t testing.TB) *DB {
 	t.Helper()
-	dsn := os.Getenv("DATABASE_URL")
-	if dsn == "" {
-		t.Skip("DATABASE_URL not set")
-	}
+	pool, _, schema := pgtest.Schema(t, "consent_store_test")
 	ctx := context.Background()
-	schema := "consent_store_test_" + strings.ToLower(rand.Text()[:10])
-	admin, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(admin.Close)
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-	cfg, err := pgxpool.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
 	if err := store.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)
 	}

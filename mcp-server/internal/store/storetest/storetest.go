@@ -8,15 +8,13 @@ package storetest
 
 import (
 	"context"
-	"crypto/rand"
 	"log/slog"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mcp-oauth/mcp-server/internal/store"
+	"github.com/mcp-oauth/ops/pgtest"
 )
 
 // Fixed ids of the rows New inserts.
@@ -64,31 +62,8 @@ type DB struct {
 // New returns a migrated database without domain data.
 func New(t testing.TB) *DB {
 	t.Helper()
-	dsn := os.Getenv("DATABASE_URL")
-	if dsn == "" {
-		t.Skip("DATABASE_URL not set")
-	}
+	pool, dsn, schema := pgtest.Schema(t, "mcp_store_test")
 	ctx := context.Background()
-	schema := "mcp_store_test_" + strings.ToLower(rand.Text()[:10])
-	admin, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(admin.Close)
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-	cfg, err := pgxpool.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
 	if _, err := pool.Exec(ctx, consentSchema); err != nil {
 		t.Fatal(err)
 	}
