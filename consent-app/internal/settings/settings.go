@@ -232,12 +232,7 @@ func (h *Handler) Revoke(c *gin.Context) {
 	if !ok || !h.checkForm(c, v, "revoke:"+conn.ID) {
 		return
 	}
-	switch err := h.Revoker.Connection(c, v.user.ID, conn.ID); {
-	case errors.Is(err, store.ErrNotFound):
-		h.notFound(c, v)
-		return
-	case err != nil:
-		h.unavailable(c, v.l, "revoke connection", err)
+	if !h.found(c, v, "revoke connection", h.Revoker.Connection(c, v.user.ID, conn.ID)) {
 		return
 	}
 	h.Log.InfoContext(c, "connection revoked", "by", v.user.ID, "connection_id", conn.ID, "user_id", conn.UserID, "team_id", conn.TeamID, "client_id", conn.ClientID)
@@ -393,15 +388,7 @@ func (h *Handler) Leave(c *gin.Context) {
 // visible loads a connection the viewer may see, or answers 404.
 func (h *Handler) visible(c *gin.Context, v *viewer, id string) (store.ConnectionView, bool) {
 	conn, err := h.Store.VisibleConnection(c, v.user.ID, id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		h.notFound(c, v)
-		return conn, false
-	case err != nil:
-		h.unavailable(c, v.l, "read connection", err)
-		return conn, false
-	}
-	return conn, true
+	return conn, h.found(c, v, "read connection", err)
 }
 
 // viewedConnection signs the viewer in and loads the connection named by
@@ -418,15 +405,7 @@ func (h *Handler) viewedConnection(c *gin.Context) (*viewer, store.ConnectionVie
 // memberOf loads a team the viewer is a member of, or answers 404.
 func (h *Handler) memberOf(c *gin.Context, v *viewer, teamID string) (store.Team, bool) {
 	team, err := h.Store.TeamOfMember(c, v.user.ID, teamID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		h.notFound(c, v)
-		return team, false
-	case err != nil:
-		h.unavailable(c, v.l, "read team", err)
-		return team, false
-	}
-	return team, true
+	return team, h.found(c, v, "read team", err)
 }
 
 // removable finds the member named by the :user parameter among members:
@@ -444,12 +423,7 @@ func (h *Handler) removable(c *gin.Context, v *viewer, members []store.Member) (
 // members, or answers 404.
 func (h *Handler) administered(c *gin.Context, v *viewer, teamID string) (store.Team, []store.Member, bool) {
 	team, err := h.Store.TeamAdministeredBy(c, v.user.ID, teamID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		h.notFound(c, v)
-		return team, nil, false
-	case err != nil:
-		h.unavailable(c, v.l, "read team", err)
+	if !h.found(c, v, "read team", err) {
 		return team, nil, false
 	}
 	members, err := h.Store.Members(c, team.ID)
@@ -471,6 +445,20 @@ func (h *Handler) membershipError(c *gin.Context, v *viewer, err error) {
 	default:
 		h.unavailable(c, v.l, "end membership", err)
 	}
+}
+
+// found reports whether err is nil; otherwise it has answered: 404 for
+// store.ErrNotFound (what another user's ids get too), 503 for the rest.
+func (h *Handler) found(c *gin.Context, v *viewer, op string, err error) bool {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		h.notFound(c, v)
+		return false
+	case err != nil:
+		h.unavailable(c, v.l, op, err)
+		return false
+	}
+	return true
 }
 
 func (h *Handler) notFound(c *gin.Context, v *viewer) {
