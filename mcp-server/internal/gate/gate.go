@@ -173,8 +173,10 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 		return
 	}
 
-	g.log.DebugContext(r.Context(), "token accepted", "client_id", id.ClientID, "user_id", id.UserID, "team_id", id.TeamID,
-		"connection_id", id.ConnectionID, "scopes", id.Scopes, "tools", tools)
+	if g.log.Enabled(r.Context(), slog.LevelDebug) { // the arguments would allocate at info level too
+		g.log.DebugContext(r.Context(), "token accepted", "client_id", id.ClientID, "user_id", id.UserID, "team_id", id.TeamID,
+			"connection_id", id.ConnectionID, "scopes", id.Scopes, "tools", tools)
+	}
 
 	// The MCP layer's answer goes out unless a tool reports that the
 	// database failed under it (ReportOutage): then the client gets the 503

@@ -84,8 +84,12 @@ func countRequests(m *telemetry.Metrics, log *slog.Logger, mux *http.ServeMux) h
 		_, pattern := mux.Handler(r)
 		elapsed := time.Since(start)
 		m.Request(pattern, sw.status, elapsed)
-		log.LogAttrs(r.Context(), slog.LevelDebug, "request", slog.String("method", r.Method), slog.String("route", pattern),
-			slog.Int("status", sw.status), slog.Duration("duration", elapsed))
+		// Checked first: building the line would cost allocations on every
+		// request at info level too.
+		if log.Enabled(r.Context(), slog.LevelDebug) {
+			log.LogAttrs(r.Context(), slog.LevelDebug, "request", slog.String("method", r.Method), slog.String("route", pattern),
+				slog.Int("status", sw.status), slog.Duration("duration", elapsed))
+		}
 	})
 }
 
