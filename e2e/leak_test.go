@@ -126,8 +126,13 @@ const leakAddr = "127.0.0.78"
 type errorAnswers struct {
 	base    http.RoundTripper
 	mu      sync.Mutex
-	answers []reply
-	where   []string
+	answers []errorAnswer
+}
+
+// errorAnswer is one error answer and the request it answered.
+type errorAnswer struct {
+	reply
+	request string // method, path and status, for a failure message
 }
 
 func (e *errorAnswers) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -142,8 +147,10 @@ func (e *errorAnswers) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	e.mu.Lock()
-	e.answers = append(e.answers, reply{status: resp.StatusCode, header: resp.Header.Clone(), body: string(body)})
-	e.where = append(e.where, fmt.Sprintf("%s %s → %d", req.Method, req.URL.Path, resp.StatusCode))
+	e.answers = append(e.answers, errorAnswer{
+		reply:   reply{status: resp.StatusCode, header: resp.Header.Clone(), body: string(body)},
+		request: fmt.Sprintf("%s %s → %d", req.Method, req.URL.Path, resp.StatusCode),
+	})
 	e.mu.Unlock()
 	return resp, nil
 }
@@ -304,18 +311,22 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	// Every error answer: no credential, no stack trace.
 	if len(errs.answers) < 7 {
-		t.Errorf("only %d error answers were seen (%v); the flow did not run its failures", len(errs.answers), errs.where)
+		var seen []string
+		for _, a := range errs.answers {
+			seen = append(seen, a.request)
+		}
+		t.Errorf("only %d error answers were seen (%s); the flow did not run its failures", len(errs.answers), strings.Join(seen, ", "))
 	}
-	for i, a := range errs.answers {
+	for _, a := range errs.answers {
 		all := a.everything()
 		for _, s := range secrets {
 			if strings.Contains(all, s.value) {
-				t.Errorf("%s: the answer holds %s", errs.where[i], s.name)
+				t.Errorf("%s: the answer holds %s", a.request, s.name)
 			}
 		}
 		for _, m := range stackTraceMarks {
 			if strings.Contains(all, m) {
-				t.Errorf("%s: the answer holds %q, a stack trace's mark", errs.where[i], m)
+				t.Errorf("%s: the answer holds %q, a stack trace's mark", a.request, m)
 			}
 		}
 	}
