@@ -448,14 +448,7 @@ func (s *Stack) prepareApp(ctx context.Context, bins binaries, appEnv, mcpEnv []
 // runOnce runs a one-shot command (migration, seed) of a stack binary.
 func (s *Stack) runOnce(ctx context.Context, name, bin string, env []string, args ...string) error {
 	started := time.Now()
-	err := proc.Run(ctx, proc.Spec{
-		Name:    name,
-		Path:    bin,
-		Args:    args,
-		Env:     env,
-		Dir:     s.opts.RepoRoot,
-		LogPath: filepath.Join(s.LogDir, name+".log"),
-	})
+	err := proc.Run(ctx, s.spec(name, bin, env, args...))
 	if err == nil {
 		s.logger.Info("stack: "+name+" done", "took", time.Since(started).Round(time.Millisecond))
 	}
@@ -465,14 +458,15 @@ func (s *Stack) runOnce(ctx context.Context, name, bin string, env []string, arg
 // startServer starts a long-running server and keeps its spec for
 // StartServer.
 func (s *Stack) startServer(name, bin string, env []string, args ...string) (*proc.Process, error) {
-	spec := s.serverSpec(name, bin, env, args...)
+	spec := s.spec(name, bin, env, args...)
 	s.mu.Lock()
 	s.specs[name] = spec
 	s.mu.Unlock()
 	return s.start(spec)
 }
 
-func (s *Stack) serverSpec(name, bin string, env []string, args ...string) proc.Spec {
+// spec runs bin from the repository root with its output in LogDir/name.log.
+func (s *Stack) spec(name, bin string, env []string, args ...string) proc.Spec {
 	return proc.Spec{
 		Name:    name,
 		Path:    bin,

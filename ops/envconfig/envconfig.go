@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Var declares one environment variable.
@@ -81,6 +82,17 @@ func (s *Source) Bool(name string) bool {
 		s.errs = append(s.errs, fmt.Errorf("%s must be true or false, got %q", name, val))
 		return false
 	}
+}
+
+// Duration returns the variable as a time.Duration (90m, 24h, 30s); an
+// unparsable value is an error, and zero.
+func (s *Source) Duration(name string) time.Duration {
+	val := s.String(name)
+	d, err := time.ParseDuration(val)
+	if err != nil {
+		s.errs = append(s.errs, fmt.Errorf("%s %q: want a duration such as 30s, 90m or 24h", name, val))
+	}
+	return d
 }
 
 // List returns a comma-separated variable's non-empty items.

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var vars = []Var{
@@ -61,6 +62,17 @@ func TestBoolAndList(t *testing.T) {
 	}
 	if got := s.List("LIST"); strings.Join(got, "|") != "a|b" {
 		t.Errorf("List = %q", got)
+	}
+}
+
+func TestDuration(t *testing.T) {
+	s := New(vars, env(map[string]string{"ADDR": "90m"}))
+	if d := s.Duration("ADDR"); d != 90*time.Minute || s.Err() != nil {
+		t.Errorf("Duration(90m) = %v, %v", d, s.Err())
+	}
+	s = New(vars, env(map[string]string{"ADDR": "ninety"}))
+	if d := s.Duration("ADDR"); d != 0 || s.Err() == nil || !strings.Contains(s.Err().Error(), `ADDR "ninety": want a duration`) {
+		t.Errorf("Duration(ninety) = %v, %v", d, s.Err())
 	}
 }
 

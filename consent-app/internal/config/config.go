@@ -103,18 +103,10 @@ func FromLookup(getenv func(string) string) Config {
 		ClientMetadataAllowLoopback: src.Bool("CLIENT_METADATA_ALLOW_LOOPBACK"),
 		ClientMetadataCAFile:        src.String("CLIENT_METADATA_CA_FILE"),
 	}
-	var durErrs []error
-	duration := func(name string) time.Duration {
-		d, err := time.ParseDuration(src.String(name))
-		if err != nil {
-			durErrs = append(durErrs, fmt.Errorf("%s %q: want a duration such as 90m or 24h", name, src.String(name)))
-		}
-		return d
-	}
-	c.HygieneInterval = duration("HYGIENE_INTERVAL")
-	c.ClientUnauthorizedTTL = duration("CLIENT_UNAUTHORIZED_TTL")
-	c.ClientIdleTTL = duration("CLIENT_IDLE_TTL")
-	c.readErr = errors.Join(append(durErrs, modeErr, levelErr, src.Err())...)
+	c.HygieneInterval = src.Duration("HYGIENE_INTERVAL")
+	c.ClientUnauthorizedTTL = src.Duration("CLIENT_UNAUTHORIZED_TTL")
+	c.ClientIdleTTL = src.Duration("CLIENT_IDLE_TTL")
+	c.readErr = errors.Join(modeErr, levelErr, src.Err())
 	return c
 }
 

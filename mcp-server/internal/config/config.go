@@ -72,8 +72,6 @@ type Config struct {
 	// AuditRetention is how long audit events are kept.
 	AuditRetention time.Duration
 
-	// unparsable collects the variables FromEnv could not read, for Validate.
-	unparsable string
 	// readErr holds what else went wrong while reading (MODE, a _FILE).
 	readErr error
 }
@@ -114,18 +112,10 @@ func FromEnv(getenv func(string) string) Config {
 		HydraAdminURL: src.String("HYDRA_ADMIN_URL"),
 		DatabaseURL:   src.String("DATABASE_URL"),
 	}
-	duration := func(key string, _ time.Duration) time.Duration {
-		raw := src.String(key)
-		d, err := time.ParseDuration(raw)
-		if err != nil {
-			cfg.unparsable += fmt.Sprintf("\n%s %q: want a duration such as 30s or 2m", key, raw)
-		}
-		return d
-	}
-	cfg.IntrospectionCacheTTL = duration("INTROSPECTION_CACHE_TTL", DefaultIntrospectionCacheTTL)
-	cfg.VerifyTimeout = duration("VERIFY_TIMEOUT", DefaultVerifyTimeout)
-	cfg.ConnectionCacheTTL = duration("CONNECTION_CACHE_TTL", DefaultConnectionCacheTTL)
-	cfg.AuditRetention = duration("AUDIT_RETENTION", DefaultAuditRetention)
+	cfg.IntrospectionCacheTTL = src.Duration("INTROSPECTION_CACHE_TTL")
+	cfg.VerifyTimeout = src.Duration("VERIFY_TIMEOUT")
+	cfg.ConnectionCacheTTL = src.Duration("CONNECTION_CACHE_TTL")
+	cfg.AuditRetention = src.Duration("AUDIT_RETENTION")
 	cfg.readErr = errors.Join(modeErr, levelErr, src.Err())
 	return cfg
 }
@@ -151,9 +141,6 @@ func (c Config) Validate() error {
 	}
 	if u, err := url.Parse(c.HydraAdminURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("HYDRA_ADMIN_URL %q: want an absolute http(s) URL", c.HydraAdminURL))
-	}
-	if c.unparsable != "" {
-		errs = append(errs, errors.New(strings.TrimPrefix(c.unparsable, "\n")))
 	}
 	if c.IntrospectionCacheTTL < 0 || c.IntrospectionCacheTTL > maxIntrospectionCacheTTL {
 		errs = append(errs, fmt.Errorf("INTROSPECTION_CACHE_TTL %s: want 0 (no reuse) up to %s", c.IntrospectionCacheTTL, maxIntrospectionCacheTTL))
