@@ -129,11 +129,8 @@ func (t *tools) listInvoices(ctx context.Context, id *gate.Identity, in ListInvo
 	page, err := t.store.ListInvoices(ctx, id.TeamID, store.InvoiceQuery{
 		Status: in.Status, Customer: strings.TrimSpace(in.Customer), Limit: pageSize(in.Limit), Cursor: in.Cursor,
 	})
-	switch {
-	case errors.Is(err, store.ErrBadCursor):
-		return ListInvoicesOutput{}, badCursor("list_invoices")
-	case err != nil:
-		return ListInvoicesOutput{}, t.fail(ctx, "list_invoices", err)
+	if err != nil {
+		return ListInvoicesOutput{}, t.listFailed(ctx, "list_invoices", err)
 	}
 	out := ListInvoicesOutput{Invoices: make([]InvoiceSummary, 0, len(page.Invoices)), NextCursor: page.Next}
 	for _, inv := range page.Invoices {
@@ -168,8 +165,13 @@ func invoiceNotFound(ref string) error {
 	return fmt.Errorf("invoice %q not found; list_invoices shows this team's invoices with their ids and numbers", ref)
 }
 
-func badCursor(tool string) error {
-	return argError("cursor", "not a cursor of %s; pass the next_cursor of the previous %s call unchanged, or omit it for the first page", tool, tool)
+// listFailed is a list tool's answer to its query's error: a cursor the
+// tool did not hand out is the caller's mistake, anything else the server's.
+func (t *tools) listFailed(ctx context.Context, tool string, err error) error {
+	if errors.Is(err, store.ErrBadCursor) {
+		return argError("cursor", "not a cursor of %s; pass the next_cursor of the previous %s call unchanged, or omit it for the first page", tool, tool)
+	}
+	return t.fail(ctx, tool, err)
 }
 
 // CreateInvoiceInput is the invoice to create.
@@ -290,11 +292,8 @@ type EstimateOutput struct {
 
 func (t *tools) listEstimates(ctx context.Context, id *gate.Identity, in ListEstimatesInput) (ListEstimatesOutput, error) {
 	page, err := t.store.ListEstimates(ctx, id.TeamID, store.EstimateQuery{Status: in.Status, Limit: pageSize(in.Limit), Cursor: in.Cursor})
-	switch {
-	case errors.Is(err, store.ErrBadCursor):
-		return ListEstimatesOutput{}, badCursor("list_estimates")
-	case err != nil:
-		return ListEstimatesOutput{}, t.fail(ctx, "list_estimates", err)
+	if err != nil {
+		return ListEstimatesOutput{}, t.listFailed(ctx, "list_estimates", err)
 	}
 	out := ListEstimatesOutput{Estimates: make([]EstimateOutput, 0, len(page.Estimates)), NextCursor: page.Next}
 	for _, e := range page.Estimates {

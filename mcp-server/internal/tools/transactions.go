@@ -102,11 +102,8 @@ func (t *tools) listTransactions(ctx context.Context, id *gate.Identity, in List
 		return ListTransactionsOutput{}, argError("to", "%s is before from %s", in.To, in.From)
 	}
 	page, err := t.store.ListTransactions(ctx, id.TeamID, store.TransactionQuery{From: from, To: to, Limit: pageSize(in.Limit), Cursor: in.Cursor})
-	switch {
-	case errors.Is(err, store.ErrBadCursor):
-		return ListTransactionsOutput{}, badCursor("list_transactions")
-	case err != nil:
-		return ListTransactionsOutput{}, t.fail(ctx, "list_transactions", err)
+	if err != nil {
+		return ListTransactionsOutput{}, t.listFailed(ctx, "list_transactions", err)
 	}
 	out := ListTransactionsOutput{
 		Transactions: make([]TransactionOutput, 0, len(page.Transactions)),
