@@ -228,6 +228,8 @@ func TestInvalidArguments(t *testing.T) {
 		{"list_invoices", map[string]any{"cursor": "bogus"}, []string{"cursor", "next_cursor"}},
 		{"list_invoices", map[string]any{"team_id": globexID}, []string{"team_id"}},
 		{"list_estimates", map[string]any{"status": "paid"}, []string{"status"}},
+		{"list_estimates", map[string]any{"cursor": "bogus"}, []string{"cursor", "list_estimates"}},
+		{"list_transactions", map[string]any{"cursor": "bogus"}, []string{"cursor", "list_transactions"}},
 		{"get_invoice", map[string]any{}, []string{"invoice"}},
 		{"get_invoice", map[string]any{"invoice": "  "}, []string{"invoice", "list_invoices"}},
 		{"list_transactions", map[string]any{"from": "2026-13-01"}, []string{"from", "YYYY-MM-DD"}},
