@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
+	"github.com/mcp-oauth/consent-app/internal/loopback"
 )
 
 // Request is what we need from an authorization request.
@@ -19,7 +20,8 @@ type Request struct {
 	// Resources are the RFC 8707 resource indicators, none when absent. A
 	// client may send several; every one counts, not just the first.
 	Resources []string
-	// RedirectURI is the client's redirect URI as requested.
+	// RedirectURI is the client's redirect URI as requested (Hydra sees
+	// its loopback.HydraForm).
 	RedirectURI string
 	// CodeChallengeMethod is "" when no code_challenge was sent.
 	CodeChallengeMethod string
@@ -35,7 +37,7 @@ func Parse(requestURL string) (Request, error) {
 		return Request{}, err
 	}
 	q := u.Query()
-	r := Request{Resources: q["resource"], RedirectURI: q.Get("redirect_uri"), UILocales: q.Get("ui_locales")}
+	r := Request{Resources: q["resource"], RedirectURI: loopback.ClientForm(q.Get("redirect_uri")), UILocales: q.Get("ui_locales")}
 	if q.Get("code_challenge") != "" {
 		r.CodeChallengeMethod = q.Get("code_challenge_method")
 		if r.CodeChallengeMethod == "" {

@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	hydra "github.com/ory/hydra-client-go/v2"
 
+	"github.com/mcp-oauth/consent-app/internal/loopback"
 	"github.com/mcp-oauth/consent-app/internal/store"
 )
 
@@ -95,9 +95,10 @@ func (r *Resolver) Resolve(ctx context.Context, clientIDURL, redirectURI string)
 }
 
 // checkRedirect refuses a redirect URI the document does not list, before
-// Hydra does, with a message that says where to fix it.
+// Hydra does, with a message that says where to fix it. A loopback redirect
+// may use any port (RFC 8252 §7.3).
 func checkRedirect(registered []string, redirectURI, clientIDURL string) error {
-	if redirectURI == "" || slices.Contains(registered, redirectURI) {
+	if redirectURI == "" || loopback.Match(registered, redirectURI) {
 		return nil
 	}
 	return errorf("redirect_uri %q is not listed in the client metadata document at %s", redirectURI, clientIDURL)

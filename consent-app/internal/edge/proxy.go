@@ -15,6 +15,7 @@ import (
 	"github.com/mcp-oauth/consent-app/internal/clientmeta"
 	"github.com/mcp-oauth/consent-app/internal/firstparty"
 	"github.com/mcp-oauth/consent-app/internal/locale"
+	"github.com/mcp-oauth/consent-app/internal/loopback"
 	"github.com/mcp-oauth/consent-app/internal/web"
 )
 
@@ -40,8 +41,8 @@ type ClientIDResolver interface {
 
 // Proxy is the reverse proxy to Hydra's public listener, with what Hydra
 // v2.3.0 lacks added on the way: URL-shaped client ids (DESIGN.md trap 14),
-// unknown scopes dropped (trap 5) and RFC 9207 `iss` on authorization
-// responses.
+// localhost redirect URIs on any port (package loopback), unknown scopes
+// dropped (trap 5) and RFC 9207 `iss` on authorization responses.
 type Proxy struct {
 	// HydraPublic is Hydra's public listener.
 	HydraPublic *url.URL
@@ -123,6 +124,9 @@ func (p *Proxy) prepareAuthorize(w http.ResponseWriter, r *http.Request) bool {
 		}
 		q.Set("client_id", id)
 	}
+	if q.Has("redirect_uri") {
+		q.Set("redirect_uri", loopback.HydraForm(q.Get("redirect_uri")))
+	}
 	// The settings pages' own client asks for openid, which no MCP client
 	// may have; it is registered with exactly that scope.
 	if !firstparty.Is(q.Get("client_id")) {
@@ -136,7 +140,8 @@ func (p *Proxy) prepareAuthorize(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // prepareClientForm translates a client_id URL in a token or revocation
-// request — in the form or as the Basic user name — to its Hydra id. It
+// request — in the form or as the Basic user name — to its Hydra id, and
+// the redirect_uri a code exchange repeats to the form Hydra was shown. It
 // reports whether to proxy.
 func (p *Proxy) prepareClientForm(w http.ResponseWriter, r *http.Request) bool {
 	if user, pass, ok := r.BasicAuth(); ok {
@@ -153,9 +158,19 @@ func (p *Proxy) prepareClientForm(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	form, err := url.ParseQuery(string(body))
-	if err == nil && clientmeta.IsURL(form.Get("client_id")) {
-		form.Set("client_id", clientmeta.TranslateClientID(form.Get("client_id")))
-		body = []byte(form.Encode())
+	if err == nil {
+		changed := false
+		if id := form.Get("client_id"); clientmeta.IsURL(id) {
+			form.Set("client_id", clientmeta.TranslateClientID(id))
+			changed = true
+		}
+		if uri := form.Get("redirect_uri"); loopback.HydraForm(uri) != uri {
+			form.Set("redirect_uri", loopback.HydraForm(uri))
+			changed = true
+		}
+		if changed {
+			body = []byte(form.Encode())
+		}
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
@@ -170,10 +185,12 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 		}
 	}
 	if resp.Request.URL.Path == "/oauth2/auth" && resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		if loc, ok := WithIssuer(resp.Header.Get("Location"), p.Issuer); ok {
-			resp.Header.Set("Location", loc)
+		loc := loopback.ClientForm(resp.Header.Get("Location"))
+		if withIss, ok := WithIssuer(loc, p.Issuer); ok {
+			loc = withIss
 			p.logAuthorizationResponse(resp.Request.Context(), loc)
 		}
+		resp.Header.Set("Location", loc)
 	}
 	return nil
 }
@@ -205,12 +222,21 @@ func WithIssuer(location string, issuer *url.URL) (string, bool) {
 	if !(q.Has("code") || q.Has("error")) || q.Has("iss") {
 		return "", false
 	}
+	// Appended to the bytes Hydra wrote, which are the client's own redirect
+	// URI: re-encoding the parsed URL could change them.
+	base, fragment, hasFragment := strings.Cut(location, "#")
 	sep := "&"
 	if u.RawQuery == "" {
-		sep = ""
+		sep = "?"
+		if strings.HasSuffix(base, "?") {
+			sep = ""
+		}
 	}
-	u.RawQuery += sep + "iss=" + url.QueryEscape(issuer.String())
-	return u.String(), true
+	out := base + sep + "iss=" + url.QueryEscape(issuer.String())
+	if hasFragment {
+		out += "#" + fragment
+	}
+	return out, true
 }
 
 // FilterScopes drops requested scopes we do not serve, so that a client

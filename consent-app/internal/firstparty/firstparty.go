@@ -17,6 +17,8 @@ import (
 	"time"
 
 	hydra "github.com/ory/hydra-client-go/v2"
+
+	"github.com/mcp-oauth/consent-app/internal/loopback"
 )
 
 // ClientID is the first-party client's id in Hydra.
@@ -47,7 +49,7 @@ func Client(publicURL, secret string) hydra.OAuth2Client {
 		ClientId:                hydra.PtrString(ClientID),
 		ClientName:              &name,
 		ClientSecret:            &secret,
-		RedirectUris:            []string{publicURL + CallbackPath},
+		RedirectUris:            []string{loopback.HydraForm(publicURL + CallbackPath)},
 		GrantTypes:              []string{"authorization_code"},
 		ResponseTypes:           []string{"code"},
 		Scope:                   &scope,

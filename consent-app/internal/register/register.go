@@ -25,6 +25,7 @@ import (
 	"github.com/mcp-oauth/catalog"
 	"github.com/mcp-oauth/consent-app/internal/authorize"
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
+	"github.com/mcp-oauth/consent-app/internal/loopback"
 	"github.com/mcp-oauth/consent-app/internal/telemetry"
 )
 
@@ -159,6 +160,8 @@ func checkRedirectURI(raw string) *Error {
 		if u.Host == "" {
 			return invalidRedirect("%q has no host", raw)
 		}
+	case loopback.UsesStandIn(raw):
+		return invalidRedirect("%s is reserved by this server; use localhost, 127.0.0.1 or [::1]", loopback.StandInHost)
 	case scheme == "http":
 		if !authorize.IsLoopback(u.Hostname()) {
 			return invalidRedirect("%q uses http on a non-loopback host; use https, or http on localhost, 127.0.0.1 or [::1]", raw)
@@ -172,12 +175,13 @@ func checkRedirectURI(raw string) *Error {
 
 // HydraClient is the Hydra client for validated metadata. Whatever the
 // client asked for, the scope is the whole catalog plus offline_access and
-// the audience is the MCP server alone (DESIGN.md traps 2, 3 and 5).
+// the audience is the MCP server alone (DESIGN.md traps 2, 3 and 5). Its
+// redirect URIs are in Hydra's form (package loopback).
 func HydraClient(m Metadata, mcpResourceURL string) hydra.OAuth2Client {
 	scope := strings.Join(catalog.ClientScopes(), " ")
 	cl := hydra.OAuth2Client{
 		ClientName:              &m.ClientName,
-		RedirectUris:            m.RedirectURIs,
+		RedirectUris:            loopback.HydraForms(m.RedirectURIs),
 		GrantTypes:              m.GrantTypes,
 		ResponseTypes:           m.ResponseTypes,
 		TokenEndpointAuthMethod: &m.TokenEndpointAuthMethod,

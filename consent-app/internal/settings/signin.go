@@ -16,6 +16,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/mcp-oauth/consent-app/internal/firstparty"
+	"github.com/mcp-oauth/consent-app/internal/loopback"
 	"github.com/mcp-oauth/consent-app/internal/web"
 )
 
@@ -65,8 +66,10 @@ func newSignIn(cfg SignInConfig) *signIn {
 			ClientID:     firstparty.ClientID,
 			ClientSecret: cfg.ClientSecret,
 			Endpoint:     oauth2.Endpoint{AuthURL: provider.Endpoint().AuthURL, TokenURL: provider.Endpoint().TokenURL, AuthStyle: oauth2.AuthStyleInHeader},
-			RedirectURL:  cfg.PublicURL + firstparty.CallbackPath,
-			Scopes:       []string{firstparty.Scope},
+			// Hydra's form: the code is exchanged at Hydra directly, not
+			// through the edge, which translates it for everyone else.
+			RedirectURL: loopback.HydraForm(cfg.PublicURL + firstparty.CallbackPath),
+			Scopes:      []string{firstparty.Scope},
 		},
 		verifier: provider.VerifierContext(ctx, &oidc.Config{ClientID: firstparty.ClientID}),
 		http:     client,
