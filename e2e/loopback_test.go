@@ -58,6 +58,12 @@ func TestLoopbackRedirectAnyPort(t *testing.T) {
 // the given redirect URI and returns its tokens.
 func loopbackLogin(t *testing.T, clientID, redirect string) *oauth2.Token {
 	t.Helper()
+	return loopbackLoginPage(t, clientID, redirect, func(string) {})
+}
+
+// loopbackLoginPage is loopbackLogin, handing the consent page to check.
+func loopbackLoginPage(t *testing.T, clientID, redirect string, checkConsent func(page string)) *oauth2.Token {
+	t.Helper()
 	cfg := &oauth2.Config{ClientID: clientID, RedirectURL: redirect, Scopes: []string{"invoices:read"},
 		Endpoint: oauth2.Endpoint{AuthURL: st.IssuerURL + "/oauth2/auth", TokenURL: st.IssuerURL + "/oauth2/token", AuthStyle: oauth2.AuthStyleInParams}}
 	verifier, state := oauth2.GenerateVerifier(), rand.Text()
@@ -66,6 +72,7 @@ func loopbackLogin(t *testing.T, clientID, redirect string) *oauth2.Token {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkConsent(a.consentPage)
 	// The client's own URI, byte for byte, then the response parameters.
 	got := a.redirect.String()
 	if !strings.HasPrefix(got, redirect+"?") || a.redirect.Query().Get("state") != state || a.redirect.Query().Get("iss") != st.IssuerURL {
@@ -118,8 +125,14 @@ func TestRedirectExactElsewhere(t *testing.T) {
 // and returns its id.
 func registerLoopbackClient(t *testing.T, redirects []string) string {
 	t.Helper()
+	return registerLoopbackClientNamed(t, "e2e "+t.Name(), redirects)
+}
+
+// registerLoopbackClientNamed is registerLoopbackClient with a client name.
+func registerLoopbackClientNamed(t *testing.T, name string, redirects []string) string {
+	t.Helper()
 	body, _ := json.Marshal(map[string]any{
-		"client_name":                "e2e " + t.Name(),
+		"client_name":                name,
 		"redirect_uris":              redirects,
 		"token_endpoint_auth_method": "none",
 	})

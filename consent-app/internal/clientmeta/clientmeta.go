@@ -118,6 +118,15 @@ func ValidateDocument(body []byte, clientIDURL string) (register.Metadata, error
 		return register.Metadata{}, errorf("the client metadata document at %s gives client_id %q; it must be the document's own URL, exactly", clientIDURL, doc.ClientID)
 	}
 	m := doc.Metadata
+	// A document is published for every server, not a request to this one:
+	// grants we do not serve (Claude's lists jwt-bearer) are left out
+	// rather than refused. What remains must still include the code grant.
+	if len(m.GrantTypes) > 0 {
+		m.GrantTypes = slices.DeleteFunc(m.GrantTypes, func(g string) bool { return !slices.Contains(register.GrantTypes, g) })
+		if len(m.GrantTypes) == 0 {
+			return register.Metadata{}, errorf("the client metadata document at %s lists no grant type this server serves; include authorization_code", clientIDURL)
+		}
+	}
 	if m.TokenEndpointAuthMethod == "" {
 		m.TokenEndpointAuthMethod = "none"
 	}
@@ -142,10 +151,9 @@ func HydraClient(m register.Metadata, clientIDURL string, u *url.URL, mcpResourc
 	return cl
 }
 
-// VerifiedHost returns the host that vouches for a client — the host of its
-// metadata document — or "" for a client that registered itself, whose name
-// is only its own claim.
-func VerifiedHost(c *hydra.OAuth2Client) string {
+// DocumentURL returns the client_id URL that a Hydra client mirrors, or ""
+// for a client that registered itself, whatever its metadata claims.
+func DocumentURL(c *hydra.OAuth2Client) string {
 	if c == nil {
 		return ""
 	}
@@ -153,6 +161,17 @@ func VerifiedHost(c *hydra.OAuth2Client) string {
 	via, _ := meta["registered_via"].(string)
 	raw, _ := meta["client_id_url"].(string)
 	if via != registeredVia || raw == "" || HydraID(raw) != c.GetClientId() {
+		return ""
+	}
+	return raw
+}
+
+// VerifiedHost returns the host that vouches for a client — the host of its
+// metadata document — or "" for a client that registered itself, whose name
+// is only its own claim.
+func VerifiedHost(c *hydra.OAuth2Client) string {
+	raw := DocumentURL(c)
+	if raw == "" {
 		return ""
 	}
 	u, err := url.Parse(raw)

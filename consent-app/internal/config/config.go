@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcp-oauth/consent-app/internal/clientmeta"
 	"github.com/mcp-oauth/ops/envconfig"
 )
 
@@ -34,6 +35,7 @@ var Vars = []envconfig.Var{
 	{Name: "TRUSTED_PROXIES", Meaning: "comma-separated IPs or CIDR ranges of reverse proxies whose X-Forwarded-For is believed for sign-in throttling"},
 	{Name: "CLIENT_METADATA_ALLOW_LOOPBACK", Default: "false", Meaning: "development only: accept Client ID Metadata Documents on loopback hosts"},
 	{Name: "CLIENT_METADATA_CA_FILE", Meaning: "development only: PEM file of extra CAs trusted when fetching Client ID Metadata Documents"},
+	{Name: "KNOWN_CLIENTS_FILE", Meaning: "JSON file of pinned Client ID Metadata Documents added to the built-in ones (Claude Code, Claude, Codex, ChatGPT, VS Code), replacing one by its `client_id`, or switching one off with `\"disabled\": true`; see docs/known-clients.md"},
 	{Name: "HYGIENE_INTERVAL", Default: "1h", Meaning: "how often unused registered clients are deleted from Hydra (one replica at a time); 0 turns the job off (run `consent-app hygiene` instead)"},
 	{Name: "CLIENT_UNAUTHORIZED_TTL", Default: "24h", Meaning: "a self-registered client nobody authorized within this time after registering is deleted"},
 	{Name: "CLIENT_IDLE_TTL", Default: "2160h", Meaning: "a self-registered client with no authorization or tool call for this long (90 days) is deleted"},
@@ -67,6 +69,9 @@ type Config struct {
 	// trusted when fetching metadata documents, for a local test server.
 	// Development only.
 	ClientMetadataCAFile string
+	// KnownClientsFile adds to, replaces or switches off the built-in
+	// pinned client documents (clientmeta.LoadKnown); "" = the built-ins.
+	KnownClientsFile string
 	// HygieneInterval is how often the hygiene job runs; 0 = never.
 	HygieneInterval time.Duration
 	// ClientUnauthorizedTTL and ClientIdleTTL say when a self-registered
@@ -102,6 +107,7 @@ func FromLookup(getenv func(string) string) Config {
 
 		ClientMetadataAllowLoopback: src.Bool("CLIENT_METADATA_ALLOW_LOOPBACK"),
 		ClientMetadataCAFile:        src.String("CLIENT_METADATA_CA_FILE"),
+		KnownClientsFile:            src.String("KNOWN_CLIENTS_FILE"),
 	}
 	c.HygieneInterval = src.Duration("HYGIENE_INTERVAL")
 	c.ClientUnauthorizedTTL = src.Duration("CLIENT_UNAUTHORIZED_TTL")
@@ -153,6 +159,9 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	if _, err := c.KnownClients(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.HygieneInterval < 0 || (c.HygieneInterval > 0 && c.HygieneInterval < time.Minute) {
 		errs = append(errs, fmt.Errorf("HYGIENE_INTERVAL %s: want 0 (off) or at least 1m", c.HygieneInterval))
 	}
@@ -191,6 +200,12 @@ func (c Config) ClientMetadataRoots() (*x509.CertPool, error) {
 		return nil, fmt.Errorf("CLIENT_METADATA_CA_FILE %s holds no PEM certificate", c.ClientMetadataCAFile)
 	}
 	return roots, nil
+}
+
+// KnownClients returns the pinned clients: the built-ins with
+// KnownClientsFile applied.
+func (c Config) KnownClients() (*clientmeta.Known, error) {
+	return clientmeta.LoadKnown(c.KnownClientsFile)
 }
 
 // SecureCookies reports whether cookies must carry the Secure flag.

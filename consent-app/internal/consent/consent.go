@@ -45,10 +45,12 @@ type Hydra interface {
 
 // Handler serves GET and POST /consent.
 type Handler struct {
-	Hydra          Hydra
-	Store          Store
-	CSRF           *csrf.Protector
-	Locale         *locale.Catalog
+	Hydra  Hydra
+	Store  Store
+	CSRF   *csrf.Protector
+	Locale *locale.Catalog
+	// Known names pinned clients by their publisher; nil names none.
+	Known          *clientmeta.Known
 	MCPResourceURL string
 	Log            *slog.Logger
 	// Metrics counts decisions; nil counts nothing.
@@ -64,6 +66,9 @@ type Page struct {
 	// VerifiedHost is the host of the client's metadata document, which
 	// vouches for it; "" for a self-registered client.
 	VerifiedHost string
+	// Publisher is who makes a pinned client (clientmeta.Known), named only
+	// when its client_id is that client's document URL; "" otherwise.
+	Publisher string
 	// Verified hides the "unverified" badge (see Verified).
 	Verified         bool
 	UserEmail        string
@@ -288,6 +293,7 @@ func (h *Handler) page(c *gin.Context, l *locale.Localizer, status int, req *hyd
 		ClientName:       name,
 		ClientInitial:    initial(name),
 		VerifiedHost:     clientmeta.VerifiedHost(req.Client),
+		Publisher:        publisher(h.Known, req.Client),
 		Verified:         Verified(req.Client, local),
 		UserEmail:        user.Email,
 		RedirectHost:     host,
@@ -301,6 +307,17 @@ func (h *Handler) page(c *gin.Context, l *locale.Localizer, status int, req *hyd
 	}
 	self := "/consent?consent_challenge=" + url.QueryEscape(req.Challenge)
 	web.Render(c.Writer, status, "consent.html", web.NewView(l, self, "consent.title", p))
+}
+
+// publisher returns who makes c when c stands for a pinned client's
+// metadata document, and "" for every other client, including one that
+// registered itself under a known client's name.
+func publisher(known *clientmeta.Known, c *hydra.OAuth2Client) string {
+	k, ok := known.Lookup(clientmeta.DocumentURL(c))
+	if !ok {
+		return ""
+	}
+	return k.Publisher
 }
 
 // ScopeTexts returns the requested catalog scopes in catalog order, reads

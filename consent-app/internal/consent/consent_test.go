@@ -1,14 +1,17 @@
 package consent
 
 import (
+	"net/url"
 	"slices"
 	"testing"
 
 	hydra "github.com/ory/hydra-client-go/v2"
 	"golang.org/x/text/language"
 
+	"github.com/mcp-oauth/consent-app/internal/clientmeta"
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
 	"github.com/mcp-oauth/consent-app/internal/locale"
+	"github.com/mcp-oauth/consent-app/internal/register"
 	"github.com/mcp-oauth/consent-app/internal/store"
 )
 
@@ -131,5 +134,41 @@ func TestInitial(t *testing.T) {
 		if got := initial(name); got != want {
 			t.Errorf("initial(%q) = %q, want %q", name, got, want)
 		}
+	}
+}
+
+// TestPublisher: a pinned client is named by its publisher only when the
+// Hydra client mirrors that client's document URL; a client that registered
+// itself as "Claude Code", or claims the document in metadata it could not
+// have written, is not.
+func TestPublisher(t *testing.T) {
+	known, err := clientmeta.LoadKnown("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const claudeCode = "https://claude.ai/oauth/claude-code-client-metadata"
+	mirror := clientmeta.HydraClient(register.Metadata{ClientName: "Claude Code", RedirectURIs: []string{"http://localhost/callback"}},
+		claudeCode, &url.URL{Scheme: "https", Host: "claude.ai"}, "http://localhost:8080/mcp")
+	name := "Claude Code"
+	selfRegistered := hydra.OAuth2Client{ClientId: hydra.PtrString("0f9e"), ClientName: &name,
+		Metadata: map[string]any{"registered_via": "dynamic_client_registration"}}
+	forged := hydra.OAuth2Client{ClientId: hydra.PtrString("0f9e"), ClientName: &name,
+		Metadata: map[string]any{"registered_via": "client_id_metadata_document", "client_id_url": claudeCode}}
+	for _, tc := range []struct {
+		name   string
+		client *hydra.OAuth2Client
+		want   string
+	}{
+		{"mirror of the pinned document", &mirror, "Anthropic"},
+		{"self-registered under the same name", &selfRegistered, ""},
+		{"metadata naming the document, another id", &forged, ""},
+		{"no client", nil, ""},
+	} {
+		if got := publisher(known, tc.client); got != tc.want {
+			t.Errorf("%s: publisher = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if got := publisher(nil, &mirror); got != "" {
+		t.Errorf("no catalog: publisher = %q", got)
 	}
 }

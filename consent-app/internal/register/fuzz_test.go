@@ -74,7 +74,7 @@ func FuzzRegister(f *testing.F) {
 		if !slices.Equal(c.ResponseTypes, []string{"code"}) {
 			t.Fatalf("%q: Hydra got response types %v", body, c.ResponseTypes)
 		}
-		if strings.ContainsFunc(c.GetClientName(), hiddenRune) || len(c.GetClientName()) > maxNameLength {
+		if strings.ContainsFunc(c.GetClientName(), HiddenRune) || len(c.GetClientName()) > maxNameLength {
 			t.Fatalf("%q: Hydra got the name %q", body, c.GetClientName())
 		}
 		if len(c.RedirectUris) == 0 || len(c.RedirectUris) > MaxRedirectURIs {

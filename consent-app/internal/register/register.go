@@ -70,6 +70,9 @@ func invalidRedirect(format string, a ...any) *Error {
 	return &Error{Code: "invalid_redirect_uri", Description: fmt.Sprintf(format, a...)}
 }
 
+// GrantTypes are the grants a client may register.
+var GrantTypes = []string{"authorization_code", "refresh_token"}
+
 var allowedAuthMethods = []string{"none", "client_secret_basic", "client_secret_post"}
 
 // blockedSchemes can never be redirect targets: they run code or read local
@@ -81,7 +84,7 @@ func Validate(m *Metadata) *Error {
 	if len(m.ClientName) > maxNameLength {
 		return invalidMetadata("client_name is longer than %d characters", maxNameLength)
 	}
-	if strings.ContainsFunc(m.ClientName, hiddenRune) {
+	if strings.ContainsFunc(m.ClientName, HiddenRune) {
 		return invalidMetadata("client_name contains control or invisible formatting characters; use plain text")
 	}
 	if len(m.RedirectURIs) == 0 {
@@ -104,7 +107,7 @@ func Validate(m *Metadata) *Error {
 		return invalidMetadata("grant_types must include authorization_code")
 	}
 	for _, g := range m.GrantTypes {
-		if g != "authorization_code" && g != "refresh_token" {
+		if !slices.Contains(GrantTypes, g) {
 			return invalidMetadata("grant type %q is not supported; use authorization_code and refresh_token", g)
 		}
 	}
@@ -131,10 +134,10 @@ func Validate(m *Metadata) *Error {
 	return nil
 }
 
-// hiddenRune reports control characters (a NUL the database refuses, line
+// HiddenRune reports control characters (a NUL the database refuses, line
 // breaks) and invisible formatting such as bidi overrides, which would let a
 // name shown on the consent page read differently from what it is.
-func hiddenRune(r rune) bool {
+func HiddenRune(r rune) bool {
 	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
 

@@ -79,8 +79,10 @@ func New(d Deps) http.Handler {
 	}
 
 	roots, _ := cfg.ClientMetadataRoots() // checked by Validate
+	known, _ := cfg.KnownClients()        // checked by Validate
 	proxy := (&edge.Proxy{HydraPublic: hydraPublic, Issuer: public, Locale: languages, Log: d.Log, Clients: &clientmeta.Resolver{
 		Fetcher:        &clientmeta.Fetcher{AllowLoopback: cfg.ClientMetadataAllowLoopback, RootCAs: roots},
+		Known:          known,
 		Store:          d.Store,
 		Hydra:          d.Hydra,
 		MCPResourceURL: cfg.MCPResourceURL,
@@ -103,7 +105,8 @@ func New(d Deps) http.Handler {
 	r.GET("/login", lh.Show)
 	r.POST("/login", lh.Submit)
 
-	ch := &consent.Handler{Hydra: d.Hydra, Store: d.Store, CSRF: protector, Locale: languages, MCPResourceURL: cfg.MCPResourceURL, Log: d.Log, Metrics: d.Metrics}
+	ch := &consent.Handler{Hydra: d.Hydra, Store: d.Store, CSRF: protector, Locale: languages, Known: known,
+		MCPResourceURL: cfg.MCPResourceURL, Log: d.Log, Metrics: d.Metrics}
 	r.GET("/consent", ch.Show)
 	r.POST("/consent", ch.Submit)
 
