@@ -191,3 +191,26 @@ func TestDeny(t *testing.T) {
 		t.Fatalf("deny: %v, want access_denied", err)
 	}
 }
+
+// TestErrorRedirectsCarryIss: RFC 9207's iss is on error responses too,
+// both those Hydra answers at once and those after the consent page.
+func TestErrorRedirectsCarryIss(t *testing.T) {
+	client := registerLoopbackClient(t, []string{"http://localhost/callback"})
+	cfg := &oauth2.Config{ClientID: client, RedirectURL: "http://localhost:61050/callback",
+		Endpoint: oauth2.Endpoint{AuthURL: st.IssuerURL + "/oauth2/auth"}}
+	p := alice
+	p.deny = true
+	for name, authURL := range map[string]string{
+		"denied at consent": cfg.AuthCodeURL("s1", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("resource", st.MCPURL)),
+		"refused by Hydra":  cfg.AuthCodeURL("s2", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("response_type", "token")),
+	} {
+		a, err := approve(authURL, p)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		q := a.redirect.Query()
+		if !strings.HasPrefix(a.redirect.String(), cfg.RedirectURL+"?") || q.Get("error") == "" || q.Get("iss") != st.IssuerURL {
+			t.Errorf("%s: redirect %s, want the client's URI with error and iss=%s", name, a.redirect, st.IssuerURL)
+		}
+	}
+}

@@ -25,6 +25,7 @@ func TestAuthOriginMetadata(t *testing.T) {
 			AuthMethods   []string `json:"token_endpoint_auth_methods_supported"`
 			Iss           bool     `json:"authorization_response_iss_parameter_supported"`
 			CIMD          bool     `json:"client_id_metadata_document_supported"`
+			Scopes        []string `json:"scopes_supported"`
 		}
 		getJSON(t, st.IssuerURL+path, &doc)
 		if !slices.Equal(prm.AuthorizationServers, []string{doc.Issuer}) {
@@ -34,6 +35,12 @@ func TestAuthOriginMetadata(t *testing.T) {
 			!slices.Equal(doc.ResponseTypes, []string{"code"}) || !slices.Equal(doc.Grants, []string{"authorization_code", "refresh_token"}) ||
 			!slices.Equal(doc.AuthMethods, []string{"client_secret_basic", "client_secret_post", "none"}) || !doc.Iss || !doc.CIMD {
 			t.Errorf("%s = %+v", path, doc)
+		}
+		// Claude.ai takes the metadata-document path only when it sees
+		// none; Codex asks for offline_access only when it is listed here
+		// (docs/design.md). The resource's own lists never carry it.
+		if !slices.Contains(doc.AuthMethods, "none") || !slices.Contains(doc.Scopes, "offline_access") {
+			t.Errorf("%s: token_endpoint_auth_methods_supported %v, scopes_supported %v", path, doc.AuthMethods, doc.Scopes)
 		}
 	}
 }
