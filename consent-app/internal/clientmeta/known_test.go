@@ -48,6 +48,14 @@ func TestBuiltinKnownClients(t *testing.T) {
 			t.Errorf("%s: %s is refused", tc.clientID, tc.redirect)
 		}
 	}
+	// Only Claude Code is sent step-up links; every other client gets the
+	// standard challenge.
+	for _, id := range []string{claudeCode, codex, "https://claude.ai/oauth/mcp-oauth-client-metadata", "https://chatgpt.com/oauth/client.json", "https://vscode.dev/oauth/client-metadata.json"} {
+		c, _ := k.Lookup(id)
+		if want := map[bool]string{true: StepUpLink}[id == claudeCode]; c.StepUp != want {
+			t.Errorf("%s: step_up %q, want %q", id, c.StepUp, want)
+		}
+	}
 	// Exact client_id only: a look-alike is fetched like any other URL.
 	for _, id := range []string{claudeCode + "/", "https://claude.ai/oauth/claude-code-client-metadata?x", "https://CLAUDE.ai/oauth/claude-code-client-metadata"} {
 		if _, ok := k.Lookup(id); ok {
@@ -92,6 +100,8 @@ func TestOperatorKnownClients(t *testing.T) {
 		"http client_id": []map[string]any{{"client_id": "http://apps.example.com/c.json", "name": "A", "publisher": "B", "source": "C",
 			"document": map[string]any{"client_id": "http://apps.example.com/c.json", "redirect_uris": []string{"https://x.example/cb"}}}},
 		"not an array": map[string]any{"client_id": own},
+		"unknown step_up": []map[string]any{{"client_id": own, "name": "A", "publisher": "B", "source": "C", "step_up": "popup",
+			"document": map[string]any{"client_id": own, "redirect_uris": []string{"https://x.example/cb"}}}},
 	} {
 		if _, err := LoadKnown(write(entries)); err == nil {
 			t.Errorf("%s: accepted", name)

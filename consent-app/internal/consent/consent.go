@@ -214,7 +214,7 @@ func (h *Handler) Submit(c *gin.Context) {
 	redirect, err := h.Hydra.AcceptConsent(c, challenge, hydraadmin.ConsentGrant{
 		Scopes:            plan.HydraScopes,
 		Audience:          plan.Audience,
-		AccessTokenClaims: Claims(plan, connID, clientName(req.Client)),
+		AccessTokenClaims: Claims(plan, connID, clientName(req.Client), stepUp(h.Known, req.Client)),
 	})
 	if err != nil {
 		login.HydraError(c, l, h.Log, err)
@@ -226,18 +226,29 @@ func (h *Handler) Submit(c *gin.Context) {
 	c.Redirect(http.StatusFound, redirect)
 }
 
+// StepUpClaim names the claim telling the MCP server how to ask for a
+// missing scope (clientmeta.KnownClient.StepUp); the MCP server's gate
+// reads it under the same name (gate.StepUpClaim).
+const StepUpClaim = "step_up"
+
 // Claims are the access token's session claims for an approval: the team
 // and the connection the token stands for (DESIGN.md "Claims"), and what the
 // token hook records with the connection — the client's name as the user
-// saw it and the catalog scopes granted. Only introspection shows them.
-func Claims(plan Plan, connectionID, clientName string) map[string]any {
-	return map[string]any{
+// saw it and the catalog scopes granted — and, for a pinned client that
+// mishandles step-up challenges, stepUp (StepUpClaim; "" adds nothing).
+// Only introspection shows them.
+func Claims(plan Plan, connectionID, clientName, stepUp string) map[string]any {
+	claims := map[string]any{
 		"team_id":           plan.Team.ID,
 		"team_slug":         plan.Team.Slug,
 		"connection_id":     connectionID,
 		"client_name":       clientName,
 		"connection_scopes": plan.Scopes,
 	}
+	if stepUp != "" {
+		claims[StepUpClaim] = stepUp
+	}
+	return claims
 }
 
 // acceptFirstParty lets the settings pages' own client through without a
@@ -318,6 +329,14 @@ func publisher(known *clientmeta.Known, c *hydra.OAuth2Client) string {
 		return ""
 	}
 	return k.Publisher
+}
+
+// stepUp returns the pinned client's step-up mode for c, by the same exact
+// document URL rule as publisher: a client registering itself under Claude
+// Code's name gets the standard challenge.
+func stepUp(known *clientmeta.Known, c *hydra.OAuth2Client) string {
+	k, _ := known.Lookup(clientmeta.DocumentURL(c))
+	return k.StepUp
 }
 
 // ScopeTexts returns the requested catalog scopes in catalog order, reads

@@ -171,4 +171,23 @@ func TestPublisher(t *testing.T) {
 	if got := publisher(nil, &mirror); got != "" {
 		t.Errorf("no catalog: publisher = %q", got)
 	}
+	// The step-up claim follows the same rule.
+	for _, tc := range []struct {
+		name   string
+		client *hydra.OAuth2Client
+		want   string
+	}{
+		{"mirror of the pinned document", &mirror, clientmeta.StepUpLink},
+		{"self-registered under the same name", &selfRegistered, ""},
+		{"metadata naming the document, another id", &forged, ""},
+	} {
+		plan := Plan{Team: store.Team{ID: "t", Slug: "s"}, Scopes: []string{"invoices:read"}}
+		claims := Claims(plan, "conn", "Claude Code", stepUp(known, tc.client))
+		if got, has := claims[StepUpClaim]; tc.want == "" && has || tc.want != "" && got != tc.want {
+			t.Errorf("%s: step_up claim %v (present %v), want %q", tc.name, got, has, tc.want)
+		}
+		if claims["team_id"] != "t" || claims["connection_id"] != "conn" {
+			t.Errorf("%s: claims %v", tc.name, claims)
+		}
+	}
 }
