@@ -29,14 +29,27 @@ func DefaultPorts() Ports {
 type endpoints struct {
 	host  string // in public URLs only; everything listens on 127.0.0.1
 	ports Ports
+	// publicURL and mcpResourceURL, when set, are the public URLs instead
+	// of those derived from host and ports (Options.PublicURL).
+	publicURL, mcpResourceURL string
 }
 
 // issuer is the consent app's public origin, without a trailing slash: Hydra
 // compares the issuer byte for byte.
-func (e endpoints) issuer() string { return fmt.Sprintf("http://%s:%d", e.host, e.ports.ConsentApp) }
+func (e endpoints) issuer() string {
+	if e.publicURL != "" {
+		return e.publicURL
+	}
+	return fmt.Sprintf("http://%s:%d", e.host, e.ports.ConsentApp)
+}
 
 // mcpURL is the canonical MCP resource: the only audience the MCP server accepts.
-func (e endpoints) mcpURL() string { return fmt.Sprintf("http://%s:%d/mcp", e.host, e.ports.MCPServer) }
+func (e endpoints) mcpURL() string {
+	if e.mcpResourceURL != "" {
+		return e.mcpResourceURL
+	}
+	return fmt.Sprintf("http://%s:%d/mcp", e.host, e.ports.MCPServer)
+}
 
 func (e endpoints) hydraPublic() string { return "http://" + listenAddr(e.ports.HydraPublic) }
 func (e endpoints) hydraAdmin() string  { return "http://" + listenAddr(e.ports.HydraAdmin) }

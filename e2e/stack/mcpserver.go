@@ -61,7 +61,7 @@ func (s *Stack) StartMCPServer(ctx context.Context, opts MCPServerOptions) (*Ext
 	if opts.Binary == "" {
 		opts.Binary = s.bins.mcpServer
 	}
-	ep := endpoints{host: s.opts.Host, ports: s.Ports}
+	ep := s.endpoints()
 	// Later entries win in a process environment.
 	env := append(mcpServerEnv(ep, s.AppDatabaseURL),
 		"LISTEN_ADDR="+listenAddr(ports[0]),

@@ -65,11 +65,22 @@ type Options struct {
 	// on ports of their own (MCPReplicaURLs), which accept the loopback Host
 	// a test sends them.
 	MCPReplicas int
+	// PublicURL and MCPResourceURL replace the public URLs derived from
+	// Host and Ports ("" = derived), so that a local stack can sit behind an
+	// HTTPS tunnel that forwards to its ports; Stack's URLs are then these.
+	PublicURL, MCPResourceURL string
 	// ClientMetadataCAFile, when set, puts the consent app in client
 	// metadata development mode: it accepts client_id URLs on loopback hosts
 	// and trusts the CAs in this PEM file when fetching their documents, so
 	// a test can serve Client ID Metadata Documents from a local TLS server.
 	ClientMetadataCAFile string
+	// ClientMetadataAllowLoopback accepts client_id URLs on loopback hosts
+	// without a CA file (a client serving its document over plain http on
+	// this computer); implied by ClientMetadataCAFile.
+	ClientMetadataAllowLoopback bool
+	// KnownClientsFile is the consent app's KNOWN_CLIENTS_FILE; "" = the
+	// built-in pinned clients only.
+	KnownClientsFile string
 	// SecretsFile keeps the secrets between runs (created on first use,
 	// mode 0600); "" = random secrets for this start only. Kept databases
 	// need it: Hydra cannot decrypt its keys under a new SECRETS_SYSTEM.
@@ -141,7 +152,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err := s.choosePorts(); err != nil {
 		return nil, err
 	}
-	ep := endpoints{host: s.opts.Host, ports: s.Ports}
+	ep := s.endpoints()
 	s.IssuerURL, s.MCPURL = ep.issuer(), ep.mcpURL()
 	s.HydraPublicURL, s.HydraAdminURL = ep.hydraPublic(), ep.hydraAdmin()
 
@@ -158,8 +169,14 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 
 	envHydra := hydraEnv(ep, s.HydraDatabaseURL, s.Secrets)
 	envApp := consentAppEnv(ep, s.AppDatabaseURL, s.Secrets)
+	if s.opts.ClientMetadataCAFile != "" || s.opts.ClientMetadataAllowLoopback {
+		envApp = append(envApp, "CLIENT_METADATA_ALLOW_LOOPBACK=true")
+	}
 	if s.opts.ClientMetadataCAFile != "" {
-		envApp = append(envApp, "CLIENT_METADATA_ALLOW_LOOPBACK=true", "CLIENT_METADATA_CA_FILE="+s.opts.ClientMetadataCAFile)
+		envApp = append(envApp, "CLIENT_METADATA_CA_FILE="+s.opts.ClientMetadataCAFile)
+	}
+	if s.opts.KnownClientsFile != "" {
+		envApp = append(envApp, "KNOWN_CLIENTS_FILE="+s.opts.KnownClientsFile)
 	}
 	envMCP := mcpServerEnv(ep, s.AppDatabaseURL)
 	if s.opts.LogLevel != "" {
@@ -210,6 +227,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	s.logger.Info("stack: ready", "issuer", s.IssuerURL, "mcp", s.MCPURL, "logs", s.LogDir,
 		"took", time.Since(started).Round(time.Millisecond))
 	return s, nil
+}
+
+// endpoints are the stack's addresses.
+func (s *Stack) endpoints() endpoints {
+	return endpoints{host: s.opts.Host, ports: s.Ports, publicURL: s.opts.PublicURL, mcpResourceURL: s.opts.MCPResourceURL}
 }
 
 // startMCPReplicas starts Options.MCPReplicas MCP servers: the first on

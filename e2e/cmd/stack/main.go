@@ -49,6 +49,13 @@ func run(logger *slog.Logger) error {
 		SecretsFile: filepath.Join(data, "secrets.json"),
 		LogLevel:    os.Getenv("LOG_LEVEL"),
 		Logger:      logger,
+		// Behind an HTTPS tunnel (README, "Try it from the internet").
+		PublicURL:      os.Getenv("PUBLIC_URL"),
+		MCPResourceURL: os.Getenv("MCP_RESOURCE_URL"),
+		// Development-only client metadata settings, passed through.
+		ClientMetadataAllowLoopback: os.Getenv("CLIENT_METADATA_ALLOW_LOOPBACK") == "true",
+		ClientMetadataCAFile:        os.Getenv("CLIENT_METADATA_CA_FILE"),
+		KnownClientsFile:            os.Getenv("KNOWN_CLIENTS_FILE"),
 	}
 	postgres := "private cluster in .data/pg"
 	if url := os.Getenv("DATABASE_URL"); url != "" {
