@@ -71,7 +71,13 @@ func newProxy(t *testing.T, res ClientIDResolver) (http.Handler, *hydraSeen) {
 		seen.user, _, _ = r.BasicAuth()
 		w.Header().Set("Access-Control-Allow-Origin", "https://hydra-thinks.example")
 		if r.URL.Path == "/oauth2/auth" {
-			http.Redirect(w, r, "http://127.0.0.1:3333/callback?code=abc&state=xyz", http.StatusSeeOther)
+			// Like Hydra: back to the redirect URI it was given.
+			target := "http://127.0.0.1:3333/callback"
+			if r.URL.Query().Has("redirect_uri") {
+				target = r.URL.Query().Get("redirect_uri")
+			}
+			w.Header().Set("Location", target+"?code=abc&state=xyz")
+			w.WriteHeader(http.StatusSeeOther)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -122,6 +128,38 @@ func TestProxyAuthorize(t *testing.T) {
 
 // The settings pages' own client keeps openid, which every other client
 // loses at the edge.
+// TestProxyLocalhostRedirect: Hydra is shown the stand-in loopback address
+// instead of localhost (package loopback), in the authorization request and
+// in the code exchange, and the browser is sent to the client's own URI.
+func TestProxyLocalhostRedirect(t *testing.T) {
+	proxy, seen := newProxy(t, &fakeResolver{})
+	const client, hydraForm = "http://localhost:61030/callback", "http://127.82.52.1:61030/callback"
+	q := url.Values{"client_id": {"2d5c0b2e"}, "redirect_uri": {client}, "response_type": {"code"}}
+	rec := httptest.NewRecorder()
+	proxy.ServeHTTP(rec, httptest.NewRequest("GET", "/oauth2/auth?"+q.Encode(), nil))
+	if got := seen.query.Get("redirect_uri"); got != hydraForm {
+		t.Errorf("Hydra got redirect_uri %q, want %q", got, hydraForm)
+	}
+	if got, want := rec.Header().Get("Location"), client+"?code=abc&state=xyz&iss=http%3A%2F%2Flocalhost%3A3000"; got != want {
+		t.Errorf("Location %q, want %q", got, want)
+	}
+
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {"c"}, "client_id": {"2d5c0b2e"}, "redirect_uri": {client}}
+	req := httptest.NewRequest("POST", "/oauth2/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	proxy.ServeHTTP(httptest.NewRecorder(), req)
+	if got := seen.form.Get("redirect_uri"); got != hydraForm {
+		t.Errorf("the code exchange reached Hydra with redirect_uri %q, want %q", got, hydraForm)
+	}
+
+	// Other hosts are passed as they are.
+	q.Set("redirect_uri", "https://app.example:8443/cb")
+	proxy.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/oauth2/auth?"+q.Encode(), nil))
+	if got := seen.query.Get("redirect_uri"); got != "https://app.example:8443/cb" {
+		t.Errorf("Hydra got redirect_uri %q", got)
+	}
+}
+
 func TestProxyAuthorizeFirstParty(t *testing.T) {
 	proxy, seen := newProxy(t, &fakeResolver{})
 	for client, want := range map[string]string{firstparty.ClientID: "openid", "2d5c0b2e": ""} {
