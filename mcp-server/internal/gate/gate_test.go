@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -551,5 +552,49 @@ func TestOutageReported(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	if !reflect.DeepEqual(seen, []bool{false, true}) || OutageReported(context.Background()) {
 		t.Errorf("OutageReported before and after ReportOutage: %v", seen)
+	}
+}
+
+// unwrapOnly is a writer that flushes only through Unwrap, as
+// server.Handler's statusWriter does.
+type unwrapOnly struct{ http.ResponseWriter }
+
+func (u unwrapOnly) Unwrap() http.ResponseWriter { return u.ResponseWriter }
+
+// A streamed answer (a subscriptions/listen stream) reaches the client as it
+// is flushed, not when the handler returns, also when the writer under the
+// gate flushes only through Unwrap.
+func TestGateFlushesStreamedAnswers(t *testing.T) {
+	hydra := fakeHydra(t)
+	release := make(chan struct{})
+	h := newGate(t, resource, hydra.URL+"/admin/oauth2/introspect", io.Discard)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "event: message\n\n")
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			t.Errorf("flush: %v", err)
+		}
+		<-release // the stream stays open until the test has read the event
+	}))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(unwrapOnly{w}, r) }))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // runs before srv.Close, which waits for the handler
+
+	req, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"subscriptions/listen","params":{}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer tok_good")
+	// Bounds the wait for the headers and the event: held back, they would
+	// come only with the release.
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatalf("no answer while the stream is open: %v", err)
+	}
+	defer resp.Body.Close()
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	if resp.StatusCode != http.StatusOK || err != nil || line != "event: message\n" {
+		t.Fatalf("HTTP %d, first line %q, %v", resp.StatusCode, line, err)
 	}
 }

@@ -68,10 +68,14 @@ func (w *outageWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
+// Flush goes through http.ResponseController, which follows Unwrap: the
+// writer below may flush only by unwrapping (server.Handler's statusWriter),
+// and a type assertion on http.Flusher would silently hold a streamed
+// answer (a subscriptions/listen stream) until the handler returned.
 func (w *outageWriter) Flush() {
 	w.decide()
-	if f, ok := w.ResponseWriter.(http.Flusher); ok && !w.dropped {
-		f.Flush()
+	if !w.dropped {
+		_ = http.NewResponseController(w.ResponseWriter).Flush()
 	}
 }
 

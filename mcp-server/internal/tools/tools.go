@@ -56,6 +56,19 @@ func NewServer(opts Options) *mcp.Server {
 			"for that change.",
 		// No Logger: in stateless mode the SDK would log a session start and
 		// end at info level for every request. Tool failures are logged here.
+		//
+		// What the SDK answers, declared as it is: it serves prompts/list and
+		// the resource lists (empty) whatever is declared, and a server must
+		// declare what it serves (SEP-2575's server/discover). No list ever
+		// changes, so no listChanged: a client would otherwise hold a
+		// subscriptions/listen stream open for nothing. Logging stays the
+		// SDK's default.
+		Capabilities: &mcp.ServerCapabilities{
+			Logging:   &mcp.LoggingCapabilities{},
+			Tools:     &mcp.ToolCapabilities{},
+			Prompts:   &mcp.PromptCapabilities{},
+			Resources: &mcp.ResourceCapabilities{},
+		},
 	})
 	s.AddReceivingMiddleware(explainArgumentErrors)
 	s.AddReceivingMiddleware(opts.Middleware...)

@@ -115,6 +115,37 @@ func TestToolsMatchTheCatalog(t *testing.T) {
 	}
 }
 
+// The server declares exactly what the SDK answers: prompts and resources
+// (empty lists) as well as tools, none of them with listChanged, since no
+// list ever changes; and no completions, which it does not answer.
+func TestDeclaredCapabilities(t *testing.T) {
+	cs := connect(t, nil, nil)
+	caps := cs.InitializeResult().Capabilities
+	if caps.Tools == nil || caps.Prompts == nil || caps.Resources == nil {
+		t.Fatalf("capabilities %+v: want tools, prompts and resources declared", caps)
+	}
+	if caps.Tools.ListChanged || caps.Prompts.ListChanged || caps.Resources.ListChanged || caps.Resources.Subscribe {
+		t.Errorf("capabilities %+v %+v %+v: want no listChanged and no subscribe", caps.Tools, caps.Prompts, caps.Resources)
+	}
+	if caps.Completions != nil {
+		t.Errorf("completions declared: %+v", caps.Completions)
+	}
+	ctx := context.Background()
+	if p, err := cs.ListPrompts(ctx, nil); err != nil || len(p.Prompts) != 0 {
+		t.Errorf("prompts/list: %v, %d prompts", err, len(p.Prompts))
+	}
+	if r, err := cs.ListResources(ctx, nil); err != nil || len(r.Resources) != 0 {
+		t.Errorf("resources/list: %v, %d resources", err, len(r.Resources))
+	}
+	if r, err := cs.ListResourceTemplates(ctx, nil); err != nil || len(r.ResourceTemplates) != 0 {
+		t.Errorf("resources/templates/list: %v, %d templates", err, len(r.ResourceTemplates))
+	}
+	if _, err := cs.Complete(ctx, &mcp.CompleteParams{Ref: &mcp.CompleteReference{Type: "ref/prompt", Name: "p"},
+		Argument: mcp.CompleteParamsArgument{Name: "a", Value: "b"}}); err == nil {
+		t.Error("completion/complete answered, but completions are not declared")
+	}
+}
+
 func mustJSON(t *testing.T, v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
