@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -8,8 +9,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestFilterScopes(t *testing.T) {
@@ -108,5 +111,71 @@ func TestMetadataHydraDown(t *testing.T) {
 	m.ServeHTTP(rec, httptest.NewRequest("GET", "/.well-known/oauth-authorization-server", nil))
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
 		t.Errorf("status %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+}
+
+// TestMetadataFetchOutlivesItsRequest: a client that gives up while Hydra is
+// still answering (generating its keys, the first time) does not abort the
+// fetch; the next request gets the document from that same single fetch.
+func TestMetadataFetchOutlivesItsRequest(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			t.Error("the fetch was cancelled with the request that started it")
+			return
+		}
+		_, _ = io.WriteString(w, `{"issuer":"http://127.0.0.1:4444"}`)
+	}))
+	defer srv.Close()
+	m := &Metadata{HydraDiscoveryURL: srv.URL, PublicURL: "http://localhost:3000", Client: srv.Client(),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	req := httptest.NewRequest("GET", "/.well-known/oauth-authorization-server", nil).WithContext(ctx)
+	rec := httptest.NewRecorder()
+	served := make(chan struct{})
+	go func() { m.ServeHTTP(rec, req); close(served) }()
+	cancel()
+	<-served
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("a request that gave up: status %d", rec.Code)
+	}
+	close(release)
+	for range 2 {
+		rec = httptest.NewRecorder()
+		m.ServeHTTP(rec, httptest.NewRequest("GET", "/.well-known/oauth-authorization-server", nil))
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"issuer":"http://localhost:3000"`) {
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("Hydra was asked %d times, want once", n)
+	}
+}
+
+// TestMetadataStaleWhenHydraFails: once loaded, the document is served
+// from its last copy while Hydra cannot answer.
+func TestMetadataStaleWhenHydraFails(t *testing.T) {
+	var down atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "down", http.StatusBadGateway)
+			return
+		}
+		_, _ = io.WriteString(w, `{"issuer":"http://127.0.0.1:4444"}`)
+	}))
+	defer srv.Close()
+	m := &Metadata{HydraDiscoveryURL: srv.URL, PublicURL: "http://localhost:3000", Client: srv.Client(),
+		TTL: time.Nanosecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	m.Warm(t.Context())
+	down.Store(true)
+	rec := httptest.NewRecorder()
+	m.ServeHTTP(rec, httptest.NewRequest("GET", "/.well-known/oauth-authorization-server", nil))
+	if rec.Code != http.StatusOK {
+		t.Errorf("Hydra failing after a first load: status %d, want the last copy", rec.Code)
 	}
 }

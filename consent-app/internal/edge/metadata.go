@@ -23,11 +23,19 @@ type Metadata struct {
 	Client    *http.Client
 	// TTL bounds how long Hydra's document is reused; zero means one minute.
 	TTL time.Duration
-	Log *slog.Logger
+	// FetchTimeout bounds one fetch of Hydra's document; zero means one
+	// minute. A fetch is not cut short when the request that started it
+	// gives up: Hydra generates its signing keys during its first discovery
+	// answer (seconds on a small machine), and an aborted answer makes it
+	// start again from nothing on the next.
+	FetchTimeout time.Duration
+	Log          *slog.Logger
 
-	mu      sync.Mutex
-	cached  map[string]any
-	fetched time.Time
+	mu       sync.Mutex
+	cached   map[string]any
+	fetched  time.Time
+	fetching chan struct{} // closed when the fetch under way ends; nil = none
+	fetchErr error         // how the last fetch failed, if it did
 }
 
 // Correct rewrites Hydra's discovery document into what MCP clients need.
@@ -82,16 +90,68 @@ func (m *Metadata) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, doc)
 }
 
+// Warm fetches Hydra's document ahead of the first client, so that the
+// signing keys exist before anyone waits for them.
+func (m *Metadata) Warm(ctx context.Context) {
+	if _, err := m.document(ctx); err != nil {
+		m.Log.WarnContext(ctx, "hydra discovery not loaded yet; the first client will load it", "err", err)
+	}
+}
+
+// document returns the corrected document: the cached one while fresh,
+// else the result of one fetch shared by every caller waiting for it. When
+// Hydra cannot answer, a stale copy is better than none.
 func (m *Metadata) document(ctx context.Context) (map[string]any, error) {
 	ttl := m.TTL
 	if ttl == 0 {
 		ttl = time.Minute
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.cached != nil && time.Since(m.fetched) < ttl {
+		defer m.mu.Unlock()
 		return m.cached, nil
 	}
+	if m.fetching == nil {
+		m.fetching = make(chan struct{})
+		go m.fetch(m.fetching)
+	}
+	done := m.fetching
+	m.mu.Unlock()
+
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cached != nil {
+		return m.cached, nil
+	}
+	return nil, m.fetchErr
+}
+
+// fetch loads Hydra's document under its own deadline and closes done.
+func (m *Metadata) fetch(done chan struct{}) {
+	timeout := m.FetchTimeout
+	if timeout == 0 {
+		timeout = time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	doc, err := m.load(ctx)
+	m.mu.Lock()
+	if err == nil {
+		m.cached, m.fetched = doc, time.Now()
+	} else if m.cached != nil {
+		m.Log.WarnContext(ctx, "hydra discovery failed; serving the last copy", "err", err)
+	}
+	m.fetchErr, m.fetching = err, nil
+	m.mu.Unlock()
+	close(done)
+}
+
+func (m *Metadata) load(ctx context.Context) (map[string]any, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.HydraDiscoveryURL, nil)
 	if err != nil {
 		return nil, err
@@ -108,8 +168,7 @@ func (m *Metadata) document(ctx context.Context) (map[string]any, error) {
 	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 1<<20)).Decode(&hydraDoc); err != nil {
 		return nil, fmt.Errorf("hydra discovery: %w", err)
 	}
-	m.cached, m.fetched = Correct(hydraDoc, m.PublicURL), time.Now()
-	return m.cached, nil
+	return Correct(hydraDoc, m.PublicURL), nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

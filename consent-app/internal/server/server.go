@@ -2,6 +2,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -68,9 +69,11 @@ func New(d Deps) http.Handler {
 	meta := &edge.Metadata{
 		HydraDiscoveryURL: cfg.HydraPublicURL + "/.well-known/openid-configuration",
 		PublicURL:         cfg.PublicURL,
-		Client:            &http.Client{Timeout: 5 * time.Second},
-		Log:               d.Log,
+		// Bounded by the fetch's own deadline (Metadata.FetchTimeout).
+		Client: &http.Client{},
+		Log:    d.Log,
 	}
+	go meta.Warm(context.Background())
 	// The issuer has no path, so the RFC 8414 and OIDC locations clients try
 	// (path insertion and appending alike) are these two.
 	for _, p := range []string{"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"} {
