@@ -37,8 +37,8 @@ const cliStep = 30 * time.Second
 // realClient is what a CLI is known to present.
 type realClient struct {
 	name string
-	// clientID is its Client ID Metadata Document URL (DESIGN.md traps 15,
-	// 16: Claude Code and Codex pick that path because the issuer's metadata
+	// clientID is its Client ID Metadata Document URL (docs/design.md, quirk
+	// 15: Claude Code and Codex pick that path because the issuer's metadata
 	// says client_id_metadata_document_supported, and the consent app's
 	// pinned catalog answers for them with no network); "" for a client that
 	// registers itself (RFC 7591).
@@ -245,7 +245,7 @@ func assertStored(t *testing.T, tok storedToken, req *authorizationRequest) {
 
 // hydraClient is the Hydra client id behind a client_id: itself for a
 // registered client, the one standing for a metadata document's URL
-// (DESIGN.md trap 14).
+// (docs/design.md, quirk 14).
 func hydraClient(t *testing.T, clientID string) string {
 	t.Helper()
 	if !strings.HasPrefix(clientID, "https://") {
