@@ -252,3 +252,33 @@ func parseID(id string) (pgtype.UUID, error) {
 	}
 	return u, nil
 }
+
+// GrantScopes adds scopes (catalog scopes; the caller checks) to the user's
+// own live connection, after those it has, each once. It returns the
+// connection's scopes afterwards; ErrNotFound when the connection is not the
+// user's, is revoked or does not exist. A change notifies
+// connection_changed in the same transaction (migration 00004), so every MCP
+// server replica sees the scopes at commit.
+func (s *Store) GrantScopes(ctx context.Context, userID, connID string, scopes []string) ([]string, error) {
+	uid, err := parseID(userID)
+	if err != nil {
+		return nil, err
+	}
+	cid, err := parseID(connID)
+	if err != nil {
+		return nil, err
+	}
+	var granted []string
+	err = s.pool.QueryRow(ctx, `UPDATE connections SET scopes = scopes || ARRAY(
+			SELECT s FROM unnest($3::text[]) WITH ORDINALITY AS a(s, i)
+			WHERE s <> ALL (scopes) GROUP BY s ORDER BY min(i))
+		WHERE id = $2 AND user_id = $1 AND revoked_at IS NULL
+		RETURNING scopes`, uid, cid, scopes).Scan(&granted)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("grant scopes: %w", err)
+	}
+	return granted, nil
+}

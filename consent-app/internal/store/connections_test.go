@@ -319,3 +319,39 @@ func TestExclusiveJob(t *testing.T) {
 		t.Errorf("after the first ended: ran=%v err=%v", ran, err)
 	}
 }
+
+// GrantScopes adds to the user's own live connection only, each scope once,
+// and notifies connection_changed.
+func TestGrantScopes(t *testing.T) {
+	db := storetest.New(t)
+	ctx := t.Context()
+	notified := listen(t)
+	own := db.Connect(t, alice, "globex", "client-g", "invoices:read")
+	bobs := db.Connect(t, bob, "globex", "client-g", "invoices:read")
+	got, err := db.Store.GrantScopes(ctx, db.Users[alice], own, []string{"invoices:write", "invoices:read", "invoices:write", "accounting:read"})
+	if err != nil || !slices.Equal(got, []string{"invoices:read", "invoices:write", "accounting:read"}) {
+		t.Fatalf("grant: %v %v", got, err)
+	}
+	notified(own)
+	if got, err := db.Store.GrantScopes(ctx, db.Users[alice], own, []string{"invoices:read"}); err != nil || len(got) != 3 {
+		t.Fatalf("grant of a scope it has: %v %v", got, err)
+	}
+	// bob (globex's admin) may revoke alice's connection but not widen it,
+	// nor alice his.
+	for _, tc := range []struct{ user, conn string }{{bob, own}, {alice, bobs}, {alice, "not-a-uuid"}} {
+		if _, err := db.Store.GrantScopes(ctx, db.Users[tc.user], tc.conn, []string{"accounting:write"}); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s grants on %s: %v, want ErrNotFound", tc.user, tc.conn, err)
+		}
+	}
+	if _, err := db.Store.RevokeVisibleConnection(ctx, db.Users[alice], own); err != nil {
+		t.Fatal(err)
+	}
+	notified(own)
+	if _, err := db.Store.GrantScopes(ctx, db.Users[alice], own, []string{"accounting:write"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("grant on a revoked connection: %v, want ErrNotFound", err)
+	}
+	v, err := db.Store.VisibleConnection(ctx, db.Users[bob], bobs)
+	if err != nil || !slices.Equal(v.Scopes, []string{"invoices:read"}) {
+		t.Errorf("bob's connection: %v %v", v.Scopes, err)
+	}
+}
