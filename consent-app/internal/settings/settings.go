@@ -48,6 +48,7 @@ type Store interface {
 	TeamOfMember(ctx context.Context, userID, teamID string) (store.Team, error)
 	Members(ctx context.Context, teamID string) ([]store.Member, error)
 	Activity(ctx context.Context, connID string, limit int) ([]store.ActivityEvent, error)
+	GrantScopes(ctx context.Context, userID, connID string, scopes []string) ([]string, error)
 }
 
 // Deps are the handler's collaborators.
@@ -93,6 +94,8 @@ func (h *Handler) Mount(r gin.IRouter) {
 	r.GET(Home+"/connections/:id", h.Connection)
 	r.GET(Home+"/connections/:id/revoke", h.ConfirmRevoke)
 	r.POST(Home+"/connections/:id/revoke", h.Revoke)
+	r.GET(Home+"/connections/:id/grant", h.ConfirmGrant)
+	r.POST(Home+"/connections/:id/grant", h.Grant)
 	r.GET(Home+"/revoke-all", h.ConfirmRevokeAll)
 	r.POST(Home+"/revoke-all", h.RevokeAll)
 	r.GET(Home+"/teams/:team", h.Team)
@@ -491,6 +494,7 @@ var done = map[string]string{
 	"revoked_all": "settings.done.revoked_all",
 	"removed":     "settings.done.removed",
 	"left":        "settings.done.left",
+	"granted":     "settings.done.granted",
 }
 
 func (h *Handler) frame(c *gin.Context, v *viewer) Frame {

@@ -464,6 +464,7 @@ func TestPagesInEveryLanguage(t *testing.T) {
 	e := newEnv(t)
 	db := e.db
 	conn := db.Connect(t, alice, "globex", "client-a", "invoices:read", "accounting:write")
+	bobs := db.Connect(t, bob, "globex", "client-b", "invoices:read")
 	if _, err := db.Pool.Exec(t.Context(), `INSERT INTO audit_events (at, user_id, team_id, client_id, connection_id, tool, outcome, duration_us)
 		SELECT now(), $1, $2, 'client-a', $3, 'list_invoices', o, 1234 FROM unnest(ARRAY['ok','tool_error','error','denied','unavailable']) o`,
 		db.Users[alice], db.Teams["globex"], conn); err != nil {
@@ -474,8 +475,13 @@ func TestPagesInEveryLanguage(t *testing.T) {
 	for _, lang := range []string{"en", "de", "fr"} {
 		for _, path := range []string{"/settings", "/settings/connections/" + conn, "/settings/connections/" + conn + "/revoke",
 			"/settings/teams/" + db.Teams["globex"], "/settings/teams/" + db.Teams["globex"] + "/members/" + db.Users[alice] + "/remove",
-			"/settings/teams/" + db.Teams["globex"] + "/leave", "/settings/revoke-all", "/settings/connections/" + db.Teams["acme"]} {
-			resp, body := b.get(path + "?lang=" + lang + "&done=revoked")
+			"/settings/teams/" + db.Teams["globex"] + "/leave", "/settings/revoke-all", "/settings/connections/" + db.Teams["acme"],
+			"/settings/connections/" + bobs + "/grant?scope=invoices:write", "/settings/connections/" + bobs + "/grant?scope=invoices:read"} {
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+			resp, body := b.get(path + sep + "lang=" + lang + "&done=revoked")
 			if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNotFound {
 				t.Errorf("%s in %s: %d", path, lang, resp.StatusCode)
 			}
