@@ -2,8 +2,10 @@ package catalog
 
 import (
 	"embed"
+	"encoding/json"
 	"io/fs"
 	"slices"
+	"sync"
 )
 
 // OfflineAccess is the OIDC scope that makes Hydra issue refresh tokens. It is
@@ -149,3 +151,16 @@ func LabelID(scope string) string { return "scope." + scope + ".label" }
 // DescriptionID is the message id of the scope's description: one sentence
 // on what the label means for the team's data.
 func DescriptionID(scope string) string { return "scope." + scope + ".description" }
+
+// englishMessages are the English scope texts, read once.
+var englishMessages = sync.OnceValue(func() map[string]string {
+	raw, _ := messages.ReadFile("messages/scopes.en.json")
+	m := map[string]string{}
+	_ = json.Unmarshal(raw, &m) // TestEveryScopeIsTranslated checks the file
+	return m
+})
+
+// EnglishLabel returns the scope's label in English, for text the MCP server
+// writes to an agent, which has no language to choose by; "" for a scope
+// outside the catalog.
+func EnglishLabel(scope string) string { return englishMessages()[LabelID(scope)] }

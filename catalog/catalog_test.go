@@ -136,3 +136,12 @@ func TestEveryScopeIsTranslated(t *testing.T) {
 		t.Errorf("message ids of different scopes collide: %v", want)
 	}
 }
+
+func TestEnglishLabel(t *testing.T) {
+	if got := EnglishLabel("invoices:write"); got != "Create and send invoices and estimates" {
+		t.Errorf("EnglishLabel(invoices:write) = %q", got)
+	}
+	if got := EnglishLabel("nonsense"); got != "" {
+		t.Errorf("EnglishLabel(nonsense) = %q", got)
+	}
+}

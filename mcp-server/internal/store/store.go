@@ -44,10 +44,15 @@ func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 // Connection is one approved consent (a row of the consent app's
 // connections table).
 type Connection struct {
-	ID        string
-	UserID    string
-	TeamID    string
-	ClientID  string
+	ID       string
+	UserID   string
+	TeamID   string
+	TeamName string
+	ClientID string
+	// Scopes are the scopes granted to the connection: those approved at
+	// consent and any the person added since on the settings pages (step-up
+	// by link), which its tokens do not list.
+	Scopes    []string
 	RevokedAt *time.Time
 }
 
@@ -59,8 +64,9 @@ func (s *Store) Connection(ctx context.Context, id string) (Connection, error) {
 	}
 	var c Connection
 	err = s.pool.QueryRow(ctx,
-		`SELECT id::text, user_id::text, team_id::text, client_id, revoked_at FROM connections WHERE id = $1`, uid,
-	).Scan(&c.ID, &c.UserID, &c.TeamID, &c.ClientID, &c.RevokedAt)
+		`SELECT c.id::text, c.user_id::text, c.team_id::text, t.name, c.client_id, c.scopes, c.revoked_at
+		FROM connections c JOIN teams t ON t.id = c.team_id WHERE c.id = $1`, uid,
+	).Scan(&c.ID, &c.UserID, &c.TeamID, &c.TeamName, &c.ClientID, &c.Scopes, &c.RevokedAt)
 	if err != nil {
 		return Connection{}, notFound("connection", err)
 	}

@@ -439,8 +439,12 @@ func TestRowLevelSecurity(t *testing.T) {
 func TestConnectionLookup(t *testing.T) {
 	db := storetest.New(t)
 	ctx := t.Context()
+	if _, err := db.Pool.Exec(ctx, `UPDATE connections SET scopes = '{invoices:read,invoices:write}' WHERE id = $1`, storetest.AcmeConnection); err != nil {
+		t.Fatal(err)
+	}
 	c, err := db.Store.Connection(ctx, storetest.AcmeConnection)
-	if err != nil || c.TeamID != acmeID || c.RevokedAt != nil || c.ClientID != "client-1" {
+	if err != nil || c.TeamID != acmeID || c.TeamName != "Acme Corp" || c.RevokedAt != nil || c.ClientID != "client-1" ||
+		!slices.Equal(c.Scopes, []string{"invoices:read", "invoices:write"}) {
 		t.Errorf("live connection = %+v, %v", c, err)
 	}
 	c, err = db.Store.Connection(ctx, storetest.RevokedConnection)
