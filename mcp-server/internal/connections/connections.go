@@ -1,16 +1,15 @@
 // Package connections keeps what the gate knows about connections —
 // whether each exists, is revoked, which team it belongs to and the scopes
-// granted to it — in memory,
-// so that a request does not pay a database round trip for it, and keeps
-// that memory exactly as fresh as the database.
+// granted to it — in memory, so that a request does not pay a database round
+// trip for it, and keeps that memory exactly as fresh as the database.
 //
 // Freshness comes from PostgreSQL LISTEN/NOTIFY: the consent app's schema
 // notifies channel connection_changed with the connection's id in the same
 // transaction that revokes, moves or deletes a connection or changes its
 // scopes, and ending a membership revokes the member's connections in its
-// transaction (consent app migrations 00003 and 00004). Every replica listens (Listen) and drops what it
-// holds about that id on delivery, so a revocation reaches all replicas at
-// commit, not when an entry expires.
+// transaction (consent app migrations 00003 and 00004). Every replica
+// listens (Listen) and drops what it holds about that id on delivery, so a
+// revocation reaches all replicas at commit, not when an entry expires.
 //
 // A replica that is not listening — before the listener connects, after it
 // lost its connection, until it listens again — caches nothing and asks the
