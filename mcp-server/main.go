@@ -153,6 +153,7 @@ func serve(ctx context.Context, log *slog.Logger, cfg config.Config, pool *pgxpo
 		Timeout:             cfg.VerifyTimeout,
 		Logger:              log,
 		OnInsufficientScope: recorder.Denied,
+		Issuer:              cfg.AuthIssuer,
 	})
 	if benchBuild != nil {
 		var err error

@@ -53,6 +53,9 @@ type Options struct {
 	// OnInsufficientScope is told about every call refused for a missing
 	// scope, for the audit log; nil = nobody is told.
 	OnInsufficientScope func(ctx context.Context, id *Identity, tools []string)
+	// Issuer is the consent app's origin (AUTH_ISSUER): the settings page a
+	// step-up link points to is there (see StepUpClaim).
+	Issuer string
 }
 
 // MaxBodyBytes caps an MCP request body. The gate reads the body to find the
@@ -76,6 +79,7 @@ func New(opts Options) func(http.Handler) http.Handler {
 		log:          opts.Logger,
 		now:          opts.Now,
 		onDenied:     opts.OnInsufficientScope,
+		issuer:       opts.Issuer,
 		baseline:     strings.Join(catalog.BaselineNames(), " "),
 	}
 	if g.timeout == 0 {
@@ -105,6 +109,7 @@ type gate struct {
 	log          *slog.Logger
 	now          func() time.Time
 	onDenied     func(ctx context.Context, id *Identity, tools []string)
+	issuer       string
 	// baseline is the scope a 401 challenge asks for: the catalog's
 	// baseline, never offline_access (the client adds that itself when it
 	// wants refresh tokens).
@@ -136,7 +141,7 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 	}
 
 	ctx, cancel := context.WithTimeout(r.Context(), g.timeout)
-	id, err := g.verify(ctx, token)
+	id, link, err := g.verify(ctx, token)
 	cancel()
 	var rej *rejection
 	switch {
@@ -163,6 +168,12 @@ func (g *gate) serve(w http.ResponseWriter, r *http.Request, next http.Handler) 
 		g.log.InfoContext(r.Context(), "insufficient scope", "client_id", id.ClientID, "connection_id", id.ConnectionID, "missing", missing)
 		if g.onDenied != nil {
 			g.onDenied(r.Context(), id, tools)
+		}
+		if link != nil {
+			if reqID, ok := requestID(r); ok {
+				writeStepUpLink(w, reqID, stepUpText(g.issuer, link, id.ConnectionID, missing))
+				return
+			}
 		}
 		description := fmt.Sprintf("this call needs the scope %s, which the token was not granted; re-authorize asking for it", missing[0])
 		if len(missing) > 1 {
@@ -306,14 +317,15 @@ type rejection struct {
 func (r *rejection) Error() string { return "token rejected: " + r.reason }
 
 // verify applies the contract's token rules. It returns a *rejection for a
-// token that is not acceptable and any other error when it cannot tell.
-func (g *gate) verify(ctx context.Context, token string) (*Identity, error) {
+// token that is not acceptable and any other error when it cannot tell; for
+// a token of a client that is sent step-up links, also what a link needs.
+func (g *gate) verify(ctx context.Context, token string) (*Identity, *stepUpLink, error) {
 	res, err := g.introspector.Introspect(ctx, token)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errIntrospection, err)
+		return nil, nil, fmt.Errorf("%w: %w", errIntrospection, err)
 	}
-	reject := func(reason, description string) (*Identity, error) {
-		return nil, &rejection{reason: reason, description: description, clientID: res.ClientID}
+	reject := func(reason, description string) (*Identity, *stepUpLink, error) {
+		return nil, nil, &rejection{reason: reason, description: description, clientID: res.ClientID}
 	}
 	switch {
 	case !res.Active:
@@ -338,11 +350,24 @@ func (g *gate) verify(ctx context.Context, token string) (*Identity, error) {
 	case errors.Is(err, store.ErrNotFound):
 		return reject("unknown_connection", "the connection this token was issued for does not exist; reconnect the client")
 	case err != nil:
-		return nil, fmt.Errorf("%w: %w", errConnections, err)
+		return nil, nil, fmt.Errorf("%w: %w", errConnections, err)
 	case conn.RevokedAt != nil:
 		return reject("revoked_connection", "the connection this token was issued for was revoked; reconnect the client")
 	case conn.TeamID != teamID:
 		return reject("team_mismatch", "the token's team does not match its connection; reconnect the client")
+	}
+	// Scopes granted to the connection on the settings pages count as the
+	// token's: the client keeps its token, and every replica sees the grant
+	// as soon as it commits (the connection cache is dropped on it).
+	scopes := strings.Fields(res.Scope)
+	for _, s := range catalog.Known(conn.Scopes) {
+		if !slices.Contains(scopes, s) {
+			scopes = append(scopes, s)
+		}
+	}
+	var link *stepUpLink
+	if stringClaim(res.Ext, StepUpClaim) == stepUpByLink && g.issuer != "" {
+		link = &stepUpLink{teamName: conn.TeamName}
 	}
 	return &Identity{
 		UserID:       res.Subject,
@@ -350,8 +375,8 @@ func (g *gate) verify(ctx context.Context, token string) (*Identity, error) {
 		TeamSlug:     stringClaim(res.Ext, "team_slug"),
 		ConnectionID: connID,
 		ClientID:     res.ClientID,
-		Scopes:       strings.Fields(res.Scope),
-	}, nil
+		Scopes:       scopes,
+	}, link, nil
 }
 
 // stringClaim returns ext[key] if it is a string, else "": a number or an

@@ -13,8 +13,9 @@ type Identity struct {
 	TeamSlug     string // from the token; may be empty
 	ConnectionID string
 	ClientID     string
-	// Scopes are the granted scopes as the token lists them (this may
-	// include offline_access).
+	// Scopes are the granted scopes: those the token lists (this may
+	// include offline_access) and the catalog scopes granted to its
+	// connection since.
 	Scopes []string
 }
 
