@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -186,9 +187,13 @@ func (c *chrome) cookie(name string) *network.Cookie {
 	return nil
 }
 
-// screenshot saves the whole page as docs/screenshots/<name>.png, for the
-// README. The pages hold nothing that changes between runs, so an unchanged
-// page gives an unchanged file.
+// updateScreenshots asks the browser tests to rewrite the README's pictures:
+// cd e2e && go test -run TestBrowser -update .
+var updateScreenshots = flag.Bool("update", false, "rewrite docs/screenshots from this run's pages")
+
+// screenshot takes the whole page as a picture; with -update it is saved as
+// docs/screenshots/<name>.png, for the README, and otherwise in the test's
+// own folder, so that a test run leaves the tree as it was.
 func (c *chrome) screenshot(name string) {
 	c.t.Helper()
 	ctx, cancel := c.step()
@@ -201,11 +206,14 @@ func (c *chrome) screenshot(name string) {
 	if err != nil {
 		c.t.Fatalf("screenshot %s: %v", name, err)
 	}
-	root, err := stack.FindRepoRoot("")
-	if err != nil {
-		c.t.Fatal(err)
+	dir := c.t.TempDir()
+	if *updateScreenshots {
+		root, err := stack.FindRepoRoot("")
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		dir = filepath.Join(root, "docs", "screenshots")
 	}
-	dir := filepath.Join(root, "docs", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		c.t.Fatal(err)
 	}
