@@ -18,7 +18,7 @@ import (
 // matters: discovery from the 401, a registration without `scope`, the
 // redirect http://localhost:<port>/callback, an authorization request with
 // `resource` and without offline_access. It must still end with a working
-// access token and a refresh token (DESIGN.md trap 4).
+// access token and a refresh token (docs/design.md quirk 4).
 func TestClaudeCodeShape(t *testing.T) {
 	// Discovery, as the client does it: the 401's challenge, then the PRM,
 	// then RFC 8414 metadata at the issuer.

@@ -211,7 +211,7 @@ func TestTeamAdminsAndMembers(t *testing.T) {
 	}
 	daveConn, daveID := connectTo(dave, team)
 	// The same client, approved again for dave's other team: Hydra then
-	// holds one consent for both connections (DESIGN.md trap 7).
+	// holds one consent for both connections (docs/design.md quirk 7).
 	daveOther := authorizeAgain(t, daveConn, person{email: dave.email, password: dave.password, team: other})
 	frankConn, frankID := connectTo(frank, team)
 	frank2Conn, frank2ID := connectTo(frank, team)

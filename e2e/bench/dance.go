@@ -21,7 +21,7 @@ import (
 	"github.com/mcp-oauth/e2e/internal/load"
 )
 
-// The person who signs in during the dances (DESIGN.md "Demo data").
+// The person who signs in during the dances (docs/design.md, "Demo data").
 const (
 	benchEmail    = "alice@example.com"
 	benchPassword = "alice-demo-password"

@@ -17,7 +17,7 @@ type Ports struct {
 	MCPServerMetrics  int
 }
 
-// DefaultPorts returns the local addresses of DESIGN.md, used by the run
+// DefaultPorts returns the local addresses of the README, used by the run
 // command so that the printed URLs never change.
 func DefaultPorts() Ports {
 	return Ports{ConsentApp: 3000, HydraPublic: 4444, HydraAdmin: 4445, MCPServer: 8080,
@@ -75,7 +75,7 @@ func baseEnv() []string {
 
 // hydraEnv overrides hydra/hydra.yml for this stack (names from the
 // contracts). The token hook URL is overridden field by field: setting
-// OAUTH2_TOKEN_HOOK itself stops Hydra from starting (DESIGN.md trap 10).
+// OAUTH2_TOKEN_HOOK itself stops Hydra from starting (docs/design.md quirk 10).
 func hydraEnv(e endpoints, dsn string, s Secrets) []string {
 	issuer := e.issuer()
 	return append(baseEnv(),

@@ -57,7 +57,7 @@ type Options struct {
 	// default (info). Hydra logs at hydra/hydra.yml's level whatever this
 	// says: below warn it writes authorization codes.
 	LogLevel string
-	// SeedDemo loads the demo users, teams and invoices (DESIGN.md "Demo data").
+	// SeedDemo loads the demo users, teams and invoices (docs/design.md, "Demo data").
 	SeedDemo bool
 	// MCPReplicas is how many MCP servers to run against the one database,
 	// as replicas behind a load balancer would; 0 = 1. All serve the same

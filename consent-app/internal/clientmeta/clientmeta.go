@@ -4,7 +4,7 @@
 // metadata at that URL instead of registering. The auth origin fetches the
 // document safely, checks it, and mirrors it into a Hydra client whose id is
 // derived from the URL — Hydra's admin routes cannot address a URL-shaped id
-// (DESIGN.md trap 14) — and the edge puts that id in place of the URL on
+// (docs/design.md quirk 14) — and the edge puts that id in place of the URL on
 // /oauth2/auth, /oauth2/token and /oauth2/revoke.
 package clientmeta
 

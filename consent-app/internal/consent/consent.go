@@ -114,7 +114,7 @@ type Plan struct {
 	// on the connection.
 	Scopes []string
 	// HydraScopes are granted in Hydra: Scopes plus offline_access when the
-	// client may refresh, whether or not it asked (DESIGN.md trap 4).
+	// client may refresh, whether or not it asked (docs/design.md quirk 4).
 	HydraScopes []string
 	Audience    []string
 }
@@ -232,7 +232,7 @@ func (h *Handler) Submit(c *gin.Context) {
 const StepUpClaim = "step_up"
 
 // Claims are the access token's session claims for an approval: the team
-// and the connection the token stands for (DESIGN.md "Claims"), and what the
+// and the connection the token stands for (docs/design.md, "Contracts between the services"), and what the
 // token hook records with the connection — the client's name as the user
 // saw it and the catalog scopes granted — and, for a pinned client that
 // mishandles step-up challenges, stepUp (StepUpClaim; "" adds nothing).

@@ -40,7 +40,7 @@ type ClientIDResolver interface {
 }
 
 // Proxy is the reverse proxy to Hydra's public listener, with what Hydra
-// v2.3.0 lacks added on the way: URL-shaped client ids (DESIGN.md trap 14),
+// v2.3.0 lacks added on the way: URL-shaped client ids (docs/design.md quirk 14),
 // localhost redirect URIs on any port (package loopback), unknown scopes
 // dropped (trap 5) and RFC 9207 `iss` on authorization responses.
 type Proxy struct {
@@ -241,8 +241,8 @@ func WithIssuer(location string, issuer *url.URL) (string, bool) {
 
 // FilterScopes drops requested scopes we do not serve, so that a client
 // asking for, say, `openid profile` still gets through: Hydra would refuse
-// the whole request for a scope outside the client's registration (DESIGN.md
-// trap 5), and unknown scopes must never block the flow.
+// the whole request for a scope outside the client's registration (docs/design.md
+// quirk 5), and unknown scopes must never block the flow.
 func FilterScopes(q url.Values) url.Values {
 	if !q.Has("scope") {
 		return q

@@ -1,7 +1,7 @@
 // Package register is our OAuth 2.0 Dynamic Client Registration endpoint
 // (RFC 7591). Hydra's own endpoint would let a client choose its audience,
 // token lifetimes and the client_credentials grant, and its response carries
-// nulls that MCP clients reject (DESIGN.md trap 2). This front accepts only
+// nulls that MCP clients reject (docs/design.md quirk 2). This front accepts only
 // what an MCP client needs, forces the scope and audience, creates the client
 // through Hydra's admin API and answers with clean RFC 7591 JSON.
 package register
@@ -178,7 +178,7 @@ func checkRedirectURI(raw string) *Error {
 
 // HydraClient is the Hydra client for validated metadata. Whatever the
 // client asked for, the scope is the whole catalog plus offline_access and
-// the audience is the MCP server alone (DESIGN.md traps 2, 3 and 5). Its
+// the audience is the MCP server alone (docs/design.md quirks 2, 3 and 5). Its
 // redirect URIs are in Hydra's form (package loopback).
 func HydraClient(m Metadata, mcpResourceURL string) hydra.OAuth2Client {
 	scope := strings.Join(catalog.ClientScopes(), " ")

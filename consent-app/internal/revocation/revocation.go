@@ -3,7 +3,7 @@
 // at once (its transaction notifies them, see the store's migration 00003)
 // and by the token hook at the next refresh. Then, once a user has no live
 // connection of a client left, Hydra's consent for that user and client is
-// revoked too, which ends the tokens Hydra issued on it (DESIGN.md trap 7:
+// revoked too, which ends the tokens Hydra issued on it (docs/design.md quirk 7:
 // Hydra knows consents per user and client only, not per connection). A
 // failed Hydra call is retried by the hygiene job.
 package revocation

@@ -42,7 +42,7 @@ const (
 )
 
 // Hydra's consent for a user and client goes with their last connection of
-// that client, not before (DESIGN.md trap 7).
+// that client, not before (docs/design.md quirk 7).
 func TestHydraConsentGoesWithTheLastConnection(t *testing.T) {
 	db := storetest.New(t)
 	h := &hydra{}

@@ -7,7 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// DemoUser is one account of the demo data (DESIGN.md "Demo data").
+// DemoUser is one account of the demo data (docs/design.md, "Demo data").
 type DemoUser struct {
 	Email, Password, Name string
 	Teams                 map[string]string // team slug -> role

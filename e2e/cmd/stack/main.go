@@ -1,4 +1,4 @@
-// Command stack runs the whole local stack in the foreground on DESIGN.md's
+// Command stack runs the whole local stack in the foreground on the README's
 // default addresses, with demo data, until Ctrl-C or SIGTERM. scripts/run
 // builds and starts it.
 //

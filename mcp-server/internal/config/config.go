@@ -76,7 +76,7 @@ type Config struct {
 	readErr error
 }
 
-// Defaults match the local run command described in DESIGN.md.
+// Defaults match the local run command described in the README.
 const (
 	DefaultListenAddr            = "localhost:8080"
 	DefaultResourceURL           = "http://localhost:8080/mcp"

@@ -3,8 +3,8 @@
 // connections table, enforces each tool's scope, and hands the caller's
 // Identity to the tools.
 //
-// It replaces the go-sdk's auth.RequireBearerToken on purpose (DESIGN.md
-// trap 9): that middleware answers a missing scope with a 403 lacking
+// It replaces the go-sdk's auth.RequireBearerToken on purpose (docs/design.md
+// quirk 9): that middleware answers a missing scope with a 403 lacking
 // error="insufficient_scope", so clients never step up, and turns verifier
 // outages into 500s. Here a missing or bad token is a 401 challenge, a
 // missing scope a 403 step-up challenge, and anything we cannot check a 503:
@@ -331,7 +331,7 @@ func (g *gate) verify(ctx context.Context, token string) (*Identity, *stepUpLink
 	case !res.Active:
 		return reject("inactive", "the access token is not active (unknown, expired or revoked); obtain a new one")
 	case res.TokenUse != "access_token":
-		// Hydra reports refresh tokens as active too (DESIGN.md trap 6).
+		// Hydra reports refresh tokens as active too (docs/design.md quirk 6).
 		return reject("not_access_token", "only access tokens are accepted; do not send the refresh token as a bearer token")
 	case !slices.Contains(res.Audience, g.resource):
 		return reject("wrong_audience", "the access token is not meant for this server; request it with resource="+g.resource)

@@ -18,7 +18,7 @@ import (
 type Result struct {
 	Active bool `json:"active"`
 	// TokenUse is "access_token" or "refresh_token": Hydra reports refresh
-	// tokens as active too (DESIGN.md trap 6).
+	// tokens as active too (docs/design.md quirk 6).
 	TokenUse string   `json:"token_use"`
 	Audience []string `json:"aud"`
 	// Expiry is seconds since the epoch; 0 when absent.

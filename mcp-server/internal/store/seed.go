@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// The demo data (DESIGN.md "Demo data"): for every team a year of invoices
+// The demo data (docs/design.md, "Demo data"): for every team a year of invoices
 // with line items, estimates, and the transactions of its account —
 // payments of the paid invoices and the monthly expenses. It is generated
 // from the pools below, offset by the team's position, so that teams get

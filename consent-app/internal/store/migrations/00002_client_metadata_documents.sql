@@ -1,6 +1,6 @@
 -- +goose Up
 -- Clients known by a Client ID Metadata Document URL. Hydra knows each under
--- a stable id derived from the URL (DESIGN.md trap 14); this is the mapping,
+-- a stable id derived from the URL (docs/design.md quirk 14); this is the mapping,
 -- and the cache of the last document fetched from the URL.
 CREATE TABLE client_metadata_documents (
     url             text PRIMARY KEY,

@@ -48,7 +48,7 @@ CREATE TRIGGER memberships_ended
     FOR EACH ROW EXECUTE FUNCTION revoke_connections_of_former_member();
 
 -- Hydra's consent for a user and client is revoked once the last of their
--- connections goes (DESIGN.md trap 7). This records that it was done, so a
+-- connections goes (docs/design.md quirk 7). This records that it was done, so a
 -- failed call is retried by the hygiene job.
 ALTER TABLE connections ADD COLUMN hydra_consent_revoked_at timestamptz;
 

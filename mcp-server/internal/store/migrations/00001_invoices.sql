@@ -1,6 +1,6 @@
 -- +goose Up
 -- invoices belong to a team of the consent app's teams table. There is no
--- foreign key: the two services migrate independently (see the contracts).
+-- foreign key: the two services migrate independently (docs/design.md, "Contracts between the services").
 CREATE TABLE invoices (
     id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     team_id      uuid   NOT NULL,

@@ -29,7 +29,7 @@ const (
 )
 
 // consentSchema is the part of the consent app's schema this service reads,
-// as the contracts define it.
+// as docs/design.md ("Contracts between the services") defines it.
 const consentSchema = `
 CREATE TABLE users (id uuid PRIMARY KEY, email text UNIQUE NOT NULL, password_hash text NOT NULL DEFAULT '',
                     display_name text, created_at timestamptz NOT NULL DEFAULT now());
