@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/consent-app/internal/register"
 )
 
@@ -29,19 +30,14 @@ type KnownClient struct {
 	Source string `json:"source"`
 	// StepUp is how the MCP server asks this client's user for a scope the
 	// token lacks: "" for the standard 403 insufficient_scope challenge, or
-	// StepUpLink for a client known to mishandle that challenge.
+	// contract.StepUpByLink for a client known to mishandle that challenge
+	// (the consent app passes it on as the token's contract.ClaimStepUp).
 	StepUp string `json:"step_up,omitempty"`
 	// Disabled, in an operator's file, switches off a built-in entry: that
 	// client's document is then fetched like any other.
 	Disabled bool            `json:"disabled,omitempty"`
 	Document json.RawMessage `json:"document,omitempty"`
 }
-
-// StepUpLink marks a client that shows a 403 insufficient_scope as an
-// expired token and never steps up (Claude Code, anthropics/claude-code
-// #73712): its tool calls get a tool error naming a settings page where the
-// person grants the scope to the same connection instead.
-const StepUpLink = "link"
 
 // Known is the catalog of pinned clients. The nil *Known knows none.
 type Known struct{ clients map[string]KnownClient }
@@ -101,8 +97,8 @@ func checkKnown(c KnownClient) error {
 			return fmt.Errorf("%s must be plain, non-empty text", field)
 		}
 	}
-	if c.StepUp != "" && c.StepUp != StepUpLink {
-		return fmt.Errorf("step_up must be %q or absent, not %q", StepUpLink, c.StepUp)
+	if c.StepUp != "" && c.StepUp != contract.StepUpByLink {
+		return fmt.Errorf("step_up must be %q or absent, not %q", contract.StepUpByLink, c.StepUp)
 	}
 	_, err := ValidateDocument(c.Document, c.ClientID)
 	return err

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/consent-app/internal/store"
 )
 
@@ -52,7 +53,7 @@ func TestBuiltinKnownClients(t *testing.T) {
 	// standard challenge.
 	for _, id := range []string{claudeCode, codex, "https://claude.ai/oauth/mcp-oauth-client-metadata", "https://chatgpt.com/oauth/client.json", "https://vscode.dev/oauth/client-metadata.json"} {
 		c, _ := k.Lookup(id)
-		if want := map[bool]string{true: StepUpLink}[id == claudeCode]; c.StepUp != want {
+		if want := map[bool]string{true: contract.StepUpByLink}[id == claudeCode]; c.StepUp != want {
 			t.Errorf("%s: step_up %q, want %q", id, c.StepUp, want)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	hydra "github.com/ory/hydra-client-go/v2"
 
 	"github.com/mcp-oauth/catalog"
+	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/consent-app/internal/authorize"
 	"github.com/mcp-oauth/consent-app/internal/clientmeta"
 	"github.com/mcp-oauth/consent-app/internal/csrf"
@@ -226,27 +227,23 @@ func (h *Handler) Submit(c *gin.Context) {
 	c.Redirect(http.StatusFound, redirect)
 }
 
-// StepUpClaim names the claim telling the MCP server how to ask for a
-// missing scope (clientmeta.KnownClient.StepUp); the MCP server's gate
-// reads it under the same name (gate.StepUpClaim).
-const StepUpClaim = "step_up"
-
 // Claims are the access token's session claims for an approval: the team
 // and the connection the token stands for (docs/design.md, "Contracts between the services"), and what the
 // token hook records with the connection — the client's name as the user
 // saw it and the catalog scopes granted — and, for a pinned client that
-// mishandles step-up challenges, stepUp (StepUpClaim; "" adds nothing).
+// mishandles step-up challenges, stepUp (contract.ClaimStepUp; "" adds
+// nothing). The claim names are the contract package's.
 // Only introspection shows them.
 func Claims(plan Plan, connectionID, clientName, stepUp string) map[string]any {
 	claims := map[string]any{
-		"team_id":           plan.Team.ID,
-		"team_slug":         plan.Team.Slug,
-		"connection_id":     connectionID,
-		"client_name":       clientName,
-		"connection_scopes": plan.Scopes,
+		contract.ClaimTeamID:           plan.Team.ID,
+		contract.ClaimTeamSlug:         plan.Team.Slug,
+		contract.ClaimConnectionID:     connectionID,
+		contract.ClaimClientName:       clientName,
+		contract.ClaimConnectionScopes: plan.Scopes,
 	}
 	if stepUp != "" {
-		claims[StepUpClaim] = stepUp
+		claims[contract.ClaimStepUp] = stepUp
 	}
 	return claims
 }

@@ -8,6 +8,7 @@ import (
 	hydra "github.com/ory/hydra-client-go/v2"
 	"golang.org/x/text/language"
 
+	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/consent-app/internal/clientmeta"
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
 	"github.com/mcp-oauth/consent-app/internal/locale"
@@ -177,13 +178,13 @@ func TestPublisher(t *testing.T) {
 		client *hydra.OAuth2Client
 		want   string
 	}{
-		{"mirror of the pinned document", &mirror, clientmeta.StepUpLink},
+		{"mirror of the pinned document", &mirror, contract.StepUpByLink},
 		{"self-registered under the same name", &selfRegistered, ""},
 		{"metadata naming the document, another id", &forged, ""},
 	} {
 		plan := Plan{Team: store.Team{ID: "t", Slug: "s"}, Scopes: []string{"invoices:read"}}
 		claims := Claims(plan, "conn", "Claude Code", stepUp(known, tc.client))
-		if got, has := claims[StepUpClaim]; tc.want == "" && has || tc.want != "" && got != tc.want {
+		if got, has := claims[contract.ClaimStepUp]; tc.want == "" && has || tc.want != "" && got != tc.want {
 			t.Errorf("%s: step_up claim %v (present %v), want %q", tc.name, got, has, tc.want)
 		}
 		if claims["team_id"] != "t" || claims["connection_id"] != "conn" {

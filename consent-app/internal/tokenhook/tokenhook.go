@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/mcp-oauth/catalog"
+	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/consent-app/internal/firstparty"
 	"github.com/mcp-oauth/consent-app/internal/store"
 	"github.com/mcp-oauth/consent-app/internal/telemetry"
@@ -63,13 +64,13 @@ func (r *Request) Connection() (c store.Connection, ok bool) {
 		return store.Connection{}, false
 	}
 	c = store.Connection{
-		ID:         claim(r.Session.Extra, "connection_id"),
+		ID:         claim(r.Session.Extra, contract.ClaimConnectionID),
 		UserID:     r.Session.IDToken.Subject,
-		TeamID:     claim(r.Session.Extra, "team_id"),
+		TeamID:     claim(r.Session.Extra, contract.ClaimTeamID),
 		ClientID:   r.Request.ClientID,
-		ClientName: claim(r.Session.Extra, "client_name"),
+		ClientName: claim(r.Session.Extra, contract.ClaimClientName),
 		// Never nil: the column is NOT NULL.
-		Scopes: append([]string{}, catalog.Known(stringsClaim(r.Session.Extra, "connection_scopes"))...),
+		Scopes: append([]string{}, catalog.Known(stringsClaim(r.Session.Extra, contract.ClaimConnectionScopes))...),
 	}
 	if c.ClientName == "" {
 		c.ClientName = c.ClientID
@@ -152,7 +153,7 @@ func (h *Handler) ServeHook(c *gin.Context) {
 			return
 		}
 	}
-	connID := claim(req.Session.Extra, "connection_id")
+	connID := claim(req.Session.Extra, contract.ClaimConnectionID)
 	var st store.ConnectionState
 	if connID != "" {
 		var err error

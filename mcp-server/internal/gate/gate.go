@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/mcp-oauth/catalog"
+	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/mcp-server/internal/introspect"
 	"github.com/mcp-oauth/mcp-server/internal/prm"
 	"github.com/mcp-oauth/mcp-server/internal/store"
@@ -54,7 +55,7 @@ type Options struct {
 	// scope, for the audit log; nil = nobody is told.
 	OnInsufficientScope func(ctx context.Context, id *Identity, tools []string)
 	// Issuer is the consent app's origin (AUTH_ISSUER): the settings page a
-	// step-up link points to is there (see StepUpClaim).
+	// step-up link points to is there (see contract.ClaimStepUp).
 	Issuer string
 }
 
@@ -340,7 +341,7 @@ func (g *gate) verify(ctx context.Context, token string) (*Identity, *stepUpLink
 	case res.Subject == "":
 		return reject("no_subject", "the access token has no user; authorize with a user account")
 	}
-	teamID, connID := stringClaim(res.Ext, "team_id"), stringClaim(res.Ext, "connection_id")
+	teamID, connID := stringClaim(res.Ext, contract.ClaimTeamID), stringClaim(res.Ext, contract.ClaimConnectionID)
 	if teamID == "" || connID == "" {
 		return reject("no_team", "the access token is not bound to a team connection; re-authorize through the consent screen")
 	}
@@ -366,13 +367,13 @@ func (g *gate) verify(ctx context.Context, token string) (*Identity, *stepUpLink
 		}
 	}
 	var link *stepUpLink
-	if stringClaim(res.Ext, StepUpClaim) == stepUpByLink && g.issuer != "" {
+	if stringClaim(res.Ext, contract.ClaimStepUp) == contract.StepUpByLink && g.issuer != "" {
 		link = &stepUpLink{teamName: conn.TeamName}
 	}
 	return &Identity{
 		UserID:       res.Subject,
 		TeamID:       teamID,
-		TeamSlug:     stringClaim(res.Ext, "team_slug"),
+		TeamSlug:     stringClaim(res.Ext, contract.ClaimTeamSlug),
 		ConnectionID: connID,
 		ClientID:     res.ClientID,
 		Scopes:       scopes,

@@ -12,19 +12,6 @@ import (
 	"github.com/mcp-oauth/catalog"
 )
 
-// StepUpClaim names the access-token claim that says how to ask for a
-// missing scope; the consent app sets it under the same name
-// (consent.StepUpClaim) for pinned clients that mishandle the standard
-// challenge.
-const StepUpClaim = "step_up"
-
-// stepUpByLink is StepUpClaim's value for Claude Code, which shows a 403
-// insufficient_scope as "token expired" and never steps up
-// (anthropics/claude-code #73712). Its calls get a tool error with a link
-// where the person grants the scope to the same connection; every other
-// client keeps the 403 challenge.
-const stepUpByLink = "link"
-
 // stepUpLink is what a step-up link's text names besides the scopes.
 type stepUpLink struct {
 	teamName string

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/mcp-server/internal/introspect"
 )
 
@@ -29,7 +30,7 @@ func (f linkIntrospector) Introspect(_ context.Context, token string) (*introspe
 func linkToken(conn, scope, stepUp string) *introspect.Result {
 	ext := map[string]any{"team_id": teamID, "connection_id": conn, "team_slug": "acme"}
 	if stepUp != "" {
-		ext[StepUpClaim] = stepUp
+		ext[contract.ClaimStepUp] = stepUp
 	}
 	return &introspect.Result{Active: true, TokenUse: "access_token", Audience: []string{resource}, Expiry: now.Add(time.Hour).Unix(),
 		Subject: userID, ClientID: "https://claude.ai/oauth/claude-code-client-metadata", Scope: scope, Ext: ext}
@@ -44,12 +45,12 @@ func TestStepUpLink(t *testing.T) {
 		revokedID: {ID: revokedID, UserID: userID, TeamID: teamID, ClientID: "c", Scopes: []string{"invoices:write"}, RevokedAt: &revokedAt},
 	}
 	intro := linkIntrospector{
-		"tok_link":          linkToken(connID, "invoices:read offline_access", stepUpByLink),
+		"tok_link":          linkToken(connID, "invoices:read offline_access", contract.StepUpByLink),
 		"tok_plain":         linkToken(connID, "invoices:read offline_access", ""),
 		"tok_other-mode":    linkToken(connID, "invoices:read", "popup"),
-		"tok_granted":       linkToken(granted, "invoices:read offline_access", stepUpByLink),
+		"tok_granted":       linkToken(granted, "invoices:read offline_access", contract.StepUpByLink),
 		"tok_granted-plain": linkToken(granted, "invoices:read", ""),
-		"tok_revoked":       linkToken(revokedID, "invoices:read", stepUpByLink),
+		"tok_revoked":       linkToken(revokedID, "invoices:read", contract.StepUpByLink),
 	}
 	var denied []string
 	var rec recorder

@@ -28,8 +28,8 @@ type Result struct {
 	// Scope is space-separated.
 	Scope string `json:"scope"`
 	// Ext holds the access-token session claims the consent app set
-	// (team_id, connection_id, team_slug). Values are kept raw so the gate
-	// can insist on strings.
+	// (contract.ClaimTeamID, ClaimConnectionID, ClaimTeamSlug, …). Values are
+	// kept raw so the gate can insist on strings.
 	Ext map[string]any `json:"ext"`
 }
 

@@ -1,0 +1,38 @@
+// Package contract owns the facts the consent app and the MCP server promise
+// each other (docs/design.md, "Contracts between the services"), so that each
+// is written once and both sides, their tests and the end-to-end suite name
+// it from here: the access-token claims, the audit outcomes, the PostgreSQL
+// channel that announces connection changes, and the membership roles.
+//
+// It lives in the catalog module, next to the scopes, because these are the
+// same kind of fact — fixed at build time, shared by both services — and the
+// module depends on nothing, so every module may import it.
+package contract
+
+// Access-token session claims (introspection "ext"). The consent app sets
+// them at consent (consent.Claims); the token hook reads back the
+// connection's; the MCP server's gate reads the rest.
+const (
+	// ClaimTeamID is the id of the team the person picked at consent.
+	ClaimTeamID = "team_id"
+	// ClaimTeamSlug is that team's slug; optional.
+	ClaimTeamSlug = "team_slug"
+	// ClaimConnectionID is the id of the connection the token stands for.
+	ClaimConnectionID = "connection_id"
+	// ClaimClientName is the client's name as the person saw it; the token
+	// hook records it with the connection.
+	ClaimClientName = "client_name"
+	// ClaimConnectionScopes are the catalog scopes granted at consent; the
+	// token hook records them with the connection.
+	ClaimConnectionScopes = "connection_scopes"
+	// ClaimStepUp says how the MCP server asks for a missing scope: absent
+	// for the standard 403 insufficient_scope challenge, or StepUpByLink.
+	ClaimStepUp = "step_up"
+)
+
+// StepUpByLink is ClaimStepUp's value for a client that shows a 403
+// insufficient_scope as an expired token and never steps up (Claude Code,
+// anthropics/claude-code #73712): its tool calls get a tool error with a link
+// to the settings page where the person grants the scope to the same
+// connection.
+const StepUpByLink = "link"
