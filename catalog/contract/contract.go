@@ -36,3 +36,10 @@ const (
 // to the settings page where the person grants the scope to the same
 // connection.
 const StepUpByLink = "link"
+
+// ConnectionChanged is the PostgreSQL notification channel on which the
+// consent app's schema announces, in the same transaction, every connection
+// revoked, moved, deleted or given scopes (its migrations 00003 and 00004);
+// the payload is the connection's id. Every MCP server replica listens on it
+// and drops its cached copy of that connection.
+const ConnectionChanged = "connection_changed"

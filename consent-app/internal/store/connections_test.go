@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/consent-app/internal/store"
 	"github.com/mcp-oauth/consent-app/internal/store/storetest"
 )
@@ -115,7 +116,7 @@ func listen(t *testing.T) func(want ...string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
-	if _, err := conn.Exec(t.Context(), "LISTEN connection_changed"); err != nil {
+	if _, err := conn.Exec(t.Context(), "LISTEN "+contract.ConnectionChanged); err != nil {
 		t.Fatal(err)
 	}
 	return func(want ...string) {

@@ -4,9 +4,9 @@
 // trip for it, and keeps that memory exactly as fresh as the database.
 //
 // Freshness comes from PostgreSQL LISTEN/NOTIFY: the consent app's schema
-// notifies channel connection_changed with the connection's id in the same
-// transaction that revokes, moves or deletes a connection or changes its
-// scopes, and ending a membership revokes the member's connections in its
+// notifies channel connection_changed (contract.ConnectionChanged) with the
+// connection's id in the same transaction that revokes, moves or deletes a
+// connection or changes its scopes, and ending a membership revokes the member's connections in its
 // transaction (consent app migrations 00003 and 00004). Every replica
 // listens (Listen) and drops what it holds about that id on delivery, so a
 // revocation reaches all replicas at commit, not when an entry expires.
@@ -27,10 +27,6 @@ import (
 	"github.com/mcp-oauth/mcp-server/internal/expiring"
 	"github.com/mcp-oauth/mcp-server/internal/store"
 )
-
-// Channel is the PostgreSQL notification channel the consent app's schema
-// notifies; the payload is a connection id.
-const Channel = "connection_changed"
 
 // Source reads a connection from the database; *store.Store is one.
 type Source interface {

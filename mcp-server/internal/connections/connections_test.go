@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/mcp-server/internal/store"
 	"github.com/mcp-oauth/mcp-server/internal/store/storetest"
 )
@@ -253,7 +254,7 @@ func TestListen(t *testing.T) {
 		return src.count(id) == before
 	}
 	eventually(t, "the entry to be kept", held)
-	if _, err := admin.Exec(t.Context(), `SELECT pg_notify($1, $2)`, Channel, id); err != nil {
+	if _, err := admin.Exec(t.Context(), `SELECT pg_notify($1, $2)`, contract.ConnectionChanged, id); err != nil {
 		t.Fatal(err)
 	}
 	n := src.count(id)
@@ -277,7 +278,7 @@ func TestListen(t *testing.T) {
 	eventually(t, "the listener to reconnect", c.Listening)
 	eventually(t, "the entry to be kept again", held)
 	n = src.count(id)
-	if _, err := admin.Exec(t.Context(), `SELECT pg_notify($1, $2)`, Channel, id); err != nil {
+	if _, err := admin.Exec(t.Context(), `SELECT pg_notify($1, $2)`, contract.ConnectionChanged, id); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "notifications after the reconnect", func() bool { lookup(t, c, id); return src.count(id) > n })

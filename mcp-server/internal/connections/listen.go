@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/mcp-oauth/catalog/contract"
 )
 
 // ApplicationName names the listener's database connection, so that
@@ -35,9 +37,9 @@ type ListenOptions struct {
 // Connect opens the listener's own database connection.
 type Connect func(ctx context.Context) (*pgx.Conn, error)
 
-// Listen keeps a connection listening on Channel and drops the cache
-// entries of the connections it hears about, until ctx ends. While it is
-// not listening the cache keeps nothing (see Cache).
+// Listen keeps a connection listening on contract.ConnectionChanged and
+// drops the cache entries of the connections it hears about, until ctx
+// ends. While it is not listening the cache keeps nothing (see Cache).
 func (c *Cache) Listen(ctx context.Context, connect Connect, log *slog.Logger, opts ListenOptions) {
 	if opts.Heartbeat == 0 {
 		opts.Heartbeat = 5 * time.Second
@@ -52,7 +54,7 @@ func (c *Cache) Listen(ctx context.Context, connect Connect, log *slog.Logger, o
 	for ctx.Err() == nil {
 		conn, err := connect(ctx)
 		if err == nil {
-			_, err = conn.Exec(ctx, "LISTEN "+Channel)
+			_, err = conn.Exec(ctx, "LISTEN "+contract.ConnectionChanged)
 		}
 		if err != nil {
 			if conn != nil {
@@ -73,7 +75,7 @@ func (c *Cache) Listen(ctx context.Context, connect Connect, log *slog.Logger, o
 		retry = 100 * time.Millisecond
 		c.setListening(true)
 		c.state(opts, true)
-		log.InfoContext(ctx, "connection listener listening", "channel", Channel)
+		log.InfoContext(ctx, "connection listener listening", "channel", contract.ConnectionChanged)
 		err = c.receive(ctx, conn, log, opts)
 		c.setListening(false)
 		c.state(opts, false)
