@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcp-oauth/catalog"
+	"github.com/mcp-oauth/consent-app/internal/oautherr"
 )
 
 // Metadata serves RFC 8414 authorization server metadata and a corrected
@@ -81,9 +82,7 @@ func (m *Metadata) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	doc, err := m.document(r.Context())
 	if err != nil {
 		m.Log.ErrorContext(r.Context(), "fetch hydra discovery", "err", err)
-		w.Header().Set("Retry-After", "5")
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{
-			"error": "temporarily_unavailable", "error_description": "authorization server metadata is unavailable; try again shortly"})
+		oautherr.Unavailable(w, "authorization server metadata is unavailable; try again shortly")
 		return
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")

@@ -16,6 +16,7 @@ import (
 	"github.com/mcp-oauth/consent-app/internal/firstparty"
 	"github.com/mcp-oauth/consent-app/internal/locale"
 	"github.com/mcp-oauth/consent-app/internal/loopback"
+	"github.com/mcp-oauth/consent-app/internal/oautherr"
 	"github.com/mcp-oauth/consent-app/internal/web"
 )
 
@@ -69,8 +70,7 @@ func (p *Proxy) Handler() http.Handler {
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			p.Log.ErrorContext(r.Context(), "hydra public endpoint unreachable", "path", r.URL.Path, "err", err)
-			w.Header().Set("Retry-After", "5")
-			writeJSON(w, http.StatusServiceUnavailable, oauthError{"temporarily_unavailable", "the authorization server is unavailable; try again shortly"})
+			oautherr.Unavailable(w, "the authorization server is unavailable; try again shortly")
 		},
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -86,11 +86,6 @@ func (p *Proxy) Handler() http.Handler {
 		}
 		rp.ServeHTTP(w, r)
 	})
-}
-
-type oauthError struct {
-	Error       string `json:"error"`
-	Description string `json:"error_description"`
 }
 
 // prepareAuthorize rewrites an authorization request for Hydra, or answers
@@ -118,7 +113,7 @@ func (p *Proxy) prepareAuthorize(w http.ResponseWriter, r *http.Request) bool {
 			return false
 		case err != nil:
 			p.Log.ErrorContext(r.Context(), "resolve client metadata document", "client_id", clientID, "err", err)
-			w.Header().Set("Retry-After", "5")
+			oautherr.SetRetryAfter(w.Header())
 			web.Error(w, r, l(), http.StatusServiceUnavailable, "error.unavailable.title", "error.unavailable.message")
 			return false
 		}
@@ -154,7 +149,7 @@ func (p *Proxy) prepareClientForm(w http.ResponseWriter, r *http.Request) bool {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
 	if err != nil {
-		writeJSON(w, http.StatusRequestEntityTooLarge, oauthError{"invalid_request", "the request body is too large"})
+		oautherr.Write(w, http.StatusRequestEntityTooLarge, oautherr.New(oautherr.InvalidRequest, "the request body is too large"))
 		return false
 	}
 	form, err := url.ParseQuery(string(body))

@@ -26,6 +26,7 @@ import (
 	"github.com/mcp-oauth/consent-app/internal/authorize"
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
 	"github.com/mcp-oauth/consent-app/internal/loopback"
+	"github.com/mcp-oauth/consent-app/internal/oautherr"
 	"github.com/mcp-oauth/consent-app/internal/telemetry"
 )
 
@@ -54,20 +55,13 @@ type Metadata struct {
 var refused = []string{"client_id", "client_secret", "audience", "jwks", "jwks_uri",
 	"client_secret_expires_at", "registration_access_token"}
 
-// Error is an RFC 7591 §3.2.2 error.
-type Error struct {
-	Code        string `json:"error"`
-	Description string `json:"error_description"`
+// invalidMetadata and invalidRedirect are RFC 7591 §3.2.2 errors.
+func invalidMetadata(format string, a ...any) *oautherr.Error {
+	return oautherr.New(oautherr.InvalidClientMetadata, fmt.Sprintf(format, a...))
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Description }
-
-func invalidMetadata(format string, a ...any) *Error {
-	return &Error{Code: "invalid_client_metadata", Description: fmt.Sprintf(format, a...)}
-}
-
-func invalidRedirect(format string, a ...any) *Error {
-	return &Error{Code: "invalid_redirect_uri", Description: fmt.Sprintf(format, a...)}
+func invalidRedirect(format string, a ...any) *oautherr.Error {
+	return oautherr.New(oautherr.InvalidRedirectURI, fmt.Sprintf(format, a...))
 }
 
 // GrantTypes are the grants a client may register.
@@ -80,7 +74,7 @@ var allowedAuthMethods = []string{"none", "client_secret_basic", "client_secret_
 var blockedSchemes = []string{"javascript", "data", "vbscript", "file", "about", "blob"}
 
 // Validate checks the metadata and fills in defaults. It is pure.
-func Validate(m *Metadata) *Error {
+func Validate(m *Metadata) *oautherr.Error {
 	if len(m.ClientName) > maxNameLength {
 		return invalidMetadata("client_name is longer than %d characters", maxNameLength)
 	}
@@ -141,7 +135,7 @@ func HiddenRune(r rune) bool {
 	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
 
-func checkRedirectURI(raw string) *Error {
+func checkRedirectURI(raw string) *oautherr.Error {
 	if len(raw) > maxURILength {
 		return invalidRedirect("a redirect URI is longer than %d characters", maxURILength)
 	}
@@ -247,31 +241,31 @@ func (h *Handler) Register(c *gin.Context) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			c.JSON(http.StatusRequestEntityTooLarge, Error{"invalid_client_metadata", fmt.Sprintf("the registration body is larger than %d bytes", MaxBodyBytes)})
+			oautherr.Write(c.Writer, http.StatusRequestEntityTooLarge, invalidMetadata("the registration body is larger than %d bytes", MaxBodyBytes))
 			return
 		}
-		c.JSON(http.StatusBadRequest, Error{"invalid_client_metadata", "the registration body could not be read"})
+		refuse(c, "the registration body could not be read")
 		return
 	}
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(body, &members); err != nil {
-		c.JSON(http.StatusBadRequest, Error{"invalid_client_metadata", "the body must be a JSON object of client metadata (RFC 7591)"})
+		refuse(c, "the body must be a JSON object of client metadata (RFC 7591)")
 		return
 	}
 	for _, name := range refused {
 		if _, ok := members[name]; ok {
-			c.JSON(http.StatusBadRequest, Error{"invalid_client_metadata", name + " is assigned by this server and may not be chosen by the client"})
+			refuse(c, name+" is assigned by this server and may not be chosen by the client")
 			return
 		}
 	}
 	var m Metadata
 	if err := json.Unmarshal(body, &m); err != nil {
-		c.JSON(http.StatusBadRequest, Error{"invalid_client_metadata", "a member has the wrong type: " + jsonFieldError(err)})
+		refuse(c, "a member has the wrong type: "+jsonFieldError(err))
 		return
 	}
 	if verr := Validate(&m); verr != nil {
 		h.Log.DebugContext(c, "registration refused", "error", verr.Code, "error_description", verr.Description)
-		c.JSON(http.StatusBadRequest, verr)
+		oautherr.Write(c.Writer, http.StatusBadRequest, verr)
 		return
 	}
 	cl := HydraClient(m, h.MCPResourceURL)
@@ -280,12 +274,11 @@ func (h *Handler) Register(c *gin.Context) {
 	if err != nil {
 		if errors.Is(err, hydraadmin.ErrRejected) {
 			h.Log.WarnContext(c, "hydra refused a registration", "err", err)
-			c.JSON(http.StatusBadRequest, Error{"invalid_client_metadata", "the client metadata was refused by the authorization server"})
+			refuse(c, "the client metadata was refused by the authorization server")
 			return
 		}
 		h.Log.ErrorContext(c, "register client", "err", err)
-		c.Header("Retry-After", "5")
-		c.JSON(http.StatusServiceUnavailable, Error{"temporarily_unavailable", "registration is unavailable; try again shortly"})
+		oautherr.Unavailable(c.Writer, "registration is unavailable; try again shortly")
 		return
 	}
 	resp := Response{
@@ -312,6 +305,11 @@ func (h *Handler) Register(c *gin.Context) {
 		"auth_method", m.TokenEndpointAuthMethod, "redirect_uris", m.RedirectURIs)
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusCreated, resp)
+}
+
+// refuse answers 400 invalid_client_metadata with description.
+func refuse(c *gin.Context, description string) {
+	oautherr.Write(c.Writer, http.StatusBadRequest, oautherr.New(oautherr.InvalidClientMetadata, description))
 }
 
 func jsonFieldError(err error) string {

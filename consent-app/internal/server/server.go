@@ -20,6 +20,7 @@ import (
 	"github.com/mcp-oauth/consent-app/internal/locale"
 	"github.com/mcp-oauth/consent-app/internal/login"
 	"github.com/mcp-oauth/consent-app/internal/logout"
+	"github.com/mcp-oauth/consent-app/internal/oautherr"
 	"github.com/mcp-oauth/consent-app/internal/register"
 	"github.com/mcp-oauth/consent-app/internal/revocation"
 	"github.com/mcp-oauth/consent-app/internal/settings"
@@ -138,7 +139,7 @@ func New(d Deps) http.Handler {
 			"error.flow.title", "error.flow.message", c.Query("error_description"))
 	})
 	r.NoRoute(func(c *gin.Context) {
-		c.JSON(http.StatusNotFound, gin.H{"error": "not_found", "error_description": "no such endpoint on the auth origin"})
+		oautherr.Write(c.Writer, http.StatusNotFound, oautherr.New(oautherr.NotFound, "no such endpoint on the auth origin"))
 	})
 	return r
 }
@@ -180,7 +181,8 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 		defer func() {
 			if p := recover(); p != nil {
 				log.ErrorContext(c, "panic in handler", "path", c.Request.URL.Path, "panic", p)
-				c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "server_error", "error_description": "internal error"})
+				c.Abort()
+				oautherr.Write(c.Writer, http.StatusInternalServerError, oautherr.New(oautherr.ServerError, "internal error"))
 			}
 		}()
 		c.Next()
