@@ -18,6 +18,7 @@ import (
 	"github.com/mcp-oauth/catalog"
 	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/consent-app/internal/firstparty"
+	"github.com/mcp-oauth/consent-app/internal/oautherr"
 	"github.com/mcp-oauth/consent-app/internal/store"
 	"github.com/mcp-oauth/consent-app/internal/telemetry"
 )
@@ -76,6 +77,13 @@ func (r *Request) Connection() (c store.Connection, ok bool) {
 		c.ClientName = c.ClientID
 	}
 	return c, c.ID != "" && c.UserID != "" && c.TeamID != "" && c.ClientID != ""
+}
+
+// unavailable answers 503 temporarily_unavailable, without a description
+// or Retry-After: Hydra fails the token request on any answer but 2xx and
+// 403, and the client sees Hydra's error, not this one.
+func unavailable(c *gin.Context) {
+	oautherr.Write(c.Writer, http.StatusServiceUnavailable, oautherr.New(oautherr.TemporarilyUnavailable, ""))
 }
 
 func claim(ext map[string]any, key string) string {
@@ -138,18 +146,18 @@ func Decide(grantTypes []string, subject, clientID, connectionID string, st stor
 // makes Hydra answer the client with access_denied.
 func (h *Handler) ServeHook(c *gin.Context) {
 	if subtle.ConstantTimeCompare([]byte(c.GetHeader(HeaderName)), []byte(h.APIKey)) != 1 {
-		c.JSON(http.StatusUnauthorized, gin.H{"error": "unauthorized", "error_description": "missing or wrong " + HeaderName})
+		oautherr.Write(c.Writer, http.StatusUnauthorized, oautherr.New(oautherr.Unauthorized, "missing or wrong "+HeaderName))
 		return
 	}
 	var req Request
 	if err := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20)).Decode(&req); err != nil {
-		c.JSON(http.StatusBadRequest, gin.H{"error": "invalid_request", "error_description": "body is not a Hydra token hook payload"})
+		oautherr.Write(c.Writer, http.StatusBadRequest, oautherr.New(oautherr.InvalidRequest, "body is not a Hydra token hook payload"))
 		return
 	}
 	if conn, ok := req.Connection(); ok {
 		if err := h.Connections.RecordConnection(c, conn); err != nil {
 			h.Log.ErrorContext(c, "token hook: record connection", "connection_id", conn.ID, "err", err)
-			c.JSON(http.StatusServiceUnavailable, gin.H{"error": "temporarily_unavailable"})
+			unavailable(c)
 			return
 		}
 	}
@@ -161,7 +169,7 @@ func (h *Handler) ServeHook(c *gin.Context) {
 			// Fail closed: Hydra turns any non-2xx, non-403 answer into an
 			// error for the client, and no token is issued.
 			h.Log.ErrorContext(c, "token hook: look up connection", "connection_id", connID, "err", err)
-			c.JSON(http.StatusServiceUnavailable, gin.H{"error": "temporarily_unavailable"})
+			unavailable(c)
 			return
 		}
 	}
