@@ -67,23 +67,28 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
 
 // UserByID finds a user by id.
 func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
+	uid, err := parseID(id)
+	if err != nil {
+		return User{}, err
+	}
 	var u User
-	err := s.pool.QueryRow(ctx,
-		`SELECT id, email, display_name, password_hash FROM users WHERE id::text = $1`,
-		id).Scan(&u.ID, &u.Email, &u.DisplayName, &u.PasswordHash)
+	err = s.pool.QueryRow(ctx, userByIDQuery, uid).Scan(&u.ID, &u.Email, &u.DisplayName, &u.PasswordHash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return User{}, ErrNotFound
 	}
 	return u, err
 }
 
+const userByIDQuery = `SELECT id, email, display_name, password_hash FROM users WHERE id = $1`
+
 // TeamsOfUser lists the teams the user belongs to, by name.
+// A malformed id has no teams.
 func (s *Store) TeamsOfUser(ctx context.Context, userID string) ([]Team, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT t.id, t.slug, t.name, m.role
-		FROM memberships m JOIN teams t ON t.id = m.team_id
-		WHERE m.user_id::text = $1
-		ORDER BY t.name`, userID)
+	uid, err := parseID(userID)
+	if err != nil {
+		return []Team{}, nil
+	}
+	rows, err := s.pool.Query(ctx, teamsOfUserQuery, uid)
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +98,12 @@ func (s *Store) TeamsOfUser(ctx context.Context, userID string) ([]Team, error) 
 		return t, err
 	})
 }
+
+const teamsOfUserQuery = `
+		SELECT t.id, t.slug, t.name, m.role
+		FROM memberships m JOIN teams t ON t.id = m.team_id
+		WHERE m.user_id = $1
+		ORDER BY t.name`
 
 // NewConnectionID returns a fresh connection id (a random version 4 UUID):
 // the consent step chooses it, so that the token can carry it before the
@@ -113,17 +124,23 @@ func (s *Store) RecordConnection(ctx context.Context, c Connection) error {
 	if c.Scopes == nil {
 		c.Scopes = []string{} // a connection with no catalog scope: whoami only
 	}
-	_, err := s.pool.Exec(ctx, `
-		INSERT INTO connections (id, user_id, team_id, client_id, client_name, scopes)
-		SELECT $1, m.user_id, m.team_id, $2, $3, $4 FROM memberships m
-		WHERE m.team_id::text = $5 AND m.user_id::text = $6
-		ON CONFLICT (id) DO NOTHING`,
-		c.ID, c.ClientID, c.ClientName, c.Scopes, c.TeamID, c.UserID)
+	tid, terr := parseID(c.TeamID)
+	uid, uerr := parseID(c.UserID)
+	if terr != nil || uerr != nil {
+		return nil // no such membership: nothing recorded, as for any other non-member
+	}
+	_, err := s.pool.Exec(ctx, recordConnectionQuery, c.ID, c.ClientID, c.ClientName, c.Scopes, tid, uid)
 	if err != nil {
 		return fmt.Errorf("record connection: %w", err)
 	}
 	return nil
 }
+
+const recordConnectionQuery = `
+		INSERT INTO connections (id, user_id, team_id, client_id, client_name, scopes)
+		SELECT $1, m.user_id, m.team_id, $2, $3, $4 FROM memberships m
+		WHERE m.team_id = $5 AND m.user_id = $6
+		ON CONFLICT (id) DO NOTHING`
 
 // ConnectionState is what the token hook needs to know about a connection.
 type ConnectionState struct {
@@ -137,13 +154,15 @@ type ConnectionState struct {
 }
 
 // ConnectionState looks a connection up together with its user's current
-// membership of its team.
+// membership of its team. It runs on every token refresh (the token hook).
+// A malformed id is a connection that does not exist.
 func (s *Store) ConnectionState(ctx context.Context, id string) (ConnectionState, error) {
+	cid, err := parseID(id)
+	if err != nil {
+		return ConnectionState{}, nil
+	}
 	var st ConnectionState
-	err := s.pool.QueryRow(ctx, `
-		SELECT c.user_id, c.team_id, c.client_id, c.revoked_at IS NOT NULL,
-		       EXISTS (SELECT 1 FROM memberships m WHERE m.team_id = c.team_id AND m.user_id = c.user_id)
-		FROM connections c WHERE c.id::text = $1`, id).
+	err = s.pool.QueryRow(ctx, connectionStateQuery, cid).
 		Scan(&st.UserID, &st.TeamID, &st.ClientID, &st.Revoked, &st.Member)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ConnectionState{}, nil
@@ -154,3 +173,8 @@ func (s *Store) ConnectionState(ctx context.Context, id string) (ConnectionState
 	st.Exists = true
 	return st, nil
 }
+
+const connectionStateQuery = `
+		SELECT c.user_id, c.team_id, c.client_id, c.revoked_at IS NOT NULL,
+		       EXISTS (SELECT 1 FROM memberships m WHERE m.team_id = c.team_id AND m.user_id = c.user_id)
+		FROM connections c WHERE c.id = $1`

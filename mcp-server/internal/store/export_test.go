@@ -20,3 +20,7 @@ func (s *Store) InTeamReadOnly(ctx context.Context, teamID string, fn func(pgx.T
 }
 
 const TeamSetting = teamSetting
+
+// ConnectionQuery is the lookup behind every request whose connection is not
+// cached, for its plan's test.
+const ConnectionQuery = connectionQuery

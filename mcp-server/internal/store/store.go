@@ -63,15 +63,17 @@ func (s *Store) Connection(ctx context.Context, id string) (Connection, error) {
 		return Connection{}, err
 	}
 	var c Connection
-	err = s.pool.QueryRow(ctx,
-		`SELECT c.id::text, c.user_id::text, c.team_id::text, t.name, c.client_id, c.scopes, c.revoked_at
-		FROM connections c JOIN teams t ON t.id = c.team_id WHERE c.id = $1`, uid,
-	).Scan(&c.ID, &c.UserID, &c.TeamID, &c.TeamName, &c.ClientID, &c.Scopes, &c.RevokedAt)
+	err = s.pool.QueryRow(ctx, connectionQuery, uid).Scan(&c.ID, &c.UserID, &c.TeamID, &c.TeamName, &c.ClientID, &c.Scopes, &c.RevokedAt)
 	if err != nil {
 		return Connection{}, notFound("connection", err)
 	}
 	return c, nil
 }
+
+// connectionQuery runs for every request whose connection is not cached
+// (internal/connections).
+const connectionQuery = `SELECT c.id::text, c.user_id::text, c.team_id::text, t.name, c.client_id, c.scopes, c.revoked_at
+		FROM connections c JOIN teams t ON t.id = c.team_id WHERE c.id = $1`
 
 // User is a row of the consent app's users table, without secrets.
 type User struct {
