@@ -43,3 +43,28 @@ const StepUpByLink = "link"
 // the payload is the connection's id. Every MCP server replica listens on it
 // and drops its cached copy of that connection.
 const ConnectionChanged = "connection_changed"
+
+// Outcome is how an MCP tool call went. The MCP server's audit log records
+// it (table audit_events, whose CHECK on column outcome lists exactly
+// Outcomes), and the consent app's activity view shows it (message
+// settings.outcome.<value>, in every language).
+type Outcome string
+
+const (
+	// OutcomeOK: the tool answered.
+	OutcomeOK Outcome = "ok"
+	// OutcomeToolError: the tool answered with an error result.
+	OutcomeToolError Outcome = "tool_error"
+	// OutcomeError: the call failed (unknown tool, invalid arguments).
+	OutcomeError Outcome = "error"
+	// OutcomeDenied: the gate refused the call for a missing scope.
+	OutcomeDenied Outcome = "denied"
+	// OutcomeUnavailable: the database failed under the call (the client
+	// got a 503).
+	OutcomeUnavailable Outcome = "unavailable"
+)
+
+// Outcomes lists every Outcome.
+func Outcomes() []Outcome {
+	return []Outcome{OutcomeOK, OutcomeToolError, OutcomeError, OutcomeDenied, OutcomeUnavailable}
+}

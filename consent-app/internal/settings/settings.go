@@ -22,6 +22,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/consent-app/internal/csrf"
 	"github.com/mcp-oauth/consent-app/internal/locale"
 	"github.com/mcp-oauth/consent-app/internal/membership"
@@ -201,7 +202,7 @@ func (h *Handler) Connection(c *gin.Context) {
 	for _, e := range events {
 		p.Activity = append(p.Activity, ActivityRow{
 			At: formatTime(e.At), ISO: e.At.UTC().Format(time.RFC3339), Tool: e.Tool,
-			Outcome: v.l.T("settings.outcome." + e.Outcome), Failed: e.Outcome != "ok",
+			Outcome: v.l.T(OutcomeMessage(e.Outcome)), Failed: e.Outcome != contract.OutcomeOK,
 			Duration: formatDuration(v.l, e.Duration),
 		})
 	}
@@ -511,6 +512,10 @@ func (h *Handler) frame(c *gin.Context, v *viewer) Frame {
 }
 
 func isAdmin(role string) bool { return role == "owner" || role == "admin" }
+
+// OutcomeMessage is the id of the message naming an audit outcome in the
+// activity view; every language has one for each of contract.Outcomes.
+func OutcomeMessage(o contract.Outcome) string { return "settings.outcome." + string(o) }
 
 // back is where an action on conn returns to: My connections for the
 // person's own, the team's page for someone else's.

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/mcp-oauth/catalog/contract"
 )
 
 // ActivityEvent is one tool call of a connection, from the MCP server's
@@ -13,7 +15,7 @@ import (
 type ActivityEvent struct {
 	At       time.Time
 	Tool     string
-	Outcome  string
+	Outcome  contract.Outcome
 	Duration time.Duration
 }
 
@@ -33,8 +35,9 @@ func (s *Store) Activity(ctx context.Context, connID string, limit int) ([]Activ
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ActivityEvent, error) {
 		var e ActivityEvent
 		var us int64
-		err := r.Scan(&e.At, &e.Tool, &e.Outcome, &us)
-		e.Duration = time.Duration(us) * time.Microsecond
+		var outcome string
+		err := r.Scan(&e.At, &e.Tool, &outcome, &us)
+		e.Outcome, e.Duration = contract.Outcome(outcome), time.Duration(us)*time.Microsecond
 		return e, err
 	})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcp-oauth/catalog"
+	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/mcp-server/internal/gate"
 	"github.com/mcp-oauth/mcp-server/internal/store"
 )
@@ -156,16 +157,16 @@ func (r *Recorder) write(ctx context.Context, batch *[]store.AuditEvent) {
 // with an error result; error when the call failed (unknown tool, invalid
 // arguments); unavailable when the database failed under it (the client got
 // a 503).
-func outcome(ctx context.Context, res mcp.Result, err error) string {
+func outcome(ctx context.Context, res mcp.Result, err error) contract.Outcome {
 	switch r, isCall := res.(*mcp.CallToolResult); {
 	case gate.OutageReported(ctx):
-		return "unavailable"
+		return contract.OutcomeUnavailable
 	case err != nil:
-		return "error"
+		return contract.OutcomeError
 	case isCall && r.IsError:
-		return "tool_error"
+		return contract.OutcomeToolError
 	}
-	return "ok"
+	return contract.OutcomeOK
 }
 
 // toolName is the name recorded for a called tool: the catalog's, or
@@ -198,11 +199,11 @@ func (r *Recorder) Middleware(next mcp.MethodHandler) mcp.MethodHandler {
 func (r *Recorder) Denied(_ context.Context, id *gate.Identity, tools []string) {
 	now := r.opts.Now()
 	for _, t := range tools {
-		r.Record(event(id, toolName(t), "denied", now, 0))
+		r.Record(event(id, toolName(t), contract.OutcomeDenied, now, 0))
 	}
 }
 
-func event(id *gate.Identity, tool, outcome string, at time.Time, d time.Duration) store.AuditEvent {
+func event(id *gate.Identity, tool string, outcome contract.Outcome, at time.Time, d time.Duration) store.AuditEvent {
 	return store.AuditEvent{
 		At: at, UserID: id.UserID, TeamID: id.TeamID, ClientID: id.ClientID, ConnectionID: id.ConnectionID,
 		Tool: tool, Outcome: outcome, Duration: d,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/mcp-server/internal/gate"
 	"github.com/mcp-oauth/mcp-server/internal/store"
 	"github.com/mcp-oauth/mcp-server/internal/store/storetest"
@@ -182,7 +183,10 @@ func TestMiddlewareRecordsToolCalls(t *testing.T) {
 	r.Denied(ctx, id, []string{"create_invoice"})
 
 	waitFor(t, "five events", func() bool { return len(w.events()) == 5 })
-	type row struct{ tool, outcome string }
+	type row struct {
+		tool    string
+		outcome contract.Outcome
+	}
 	var got []row
 	for _, e := range w.events() {
 		got = append(got, row{e.Tool, e.Outcome})

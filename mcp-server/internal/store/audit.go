@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/mcp-oauth/catalog/contract"
 )
 
 // AuditEvent is one MCP tool call, as the audit log records it.
@@ -16,8 +18,8 @@ type AuditEvent struct {
 	ClientID     string
 	ConnectionID string
 	Tool         string
-	// Outcome is ok, tool_error, error, denied or unavailable.
-	Outcome  string
+	// Outcome is one of contract.Outcomes.
+	Outcome  contract.Outcome
 	Duration time.Duration
 }
 
@@ -44,7 +46,7 @@ func (s *Store) WriteAudit(ctx context.Context, events []AuditEvent) error {
 		if err != nil {
 			return err
 		}
-		rows = append(rows, []any{e.At, uid, tid, e.ClientID, cid, e.Tool, e.Outcome, e.Duration.Microseconds()})
+		rows = append(rows, []any{e.At, uid, tid, e.ClientID, cid, e.Tool, string(e.Outcome), e.Duration.Microseconds()})
 		if e.At.After(last[e.ConnectionID]) {
 			last[e.ConnectionID] = e.At
 		}

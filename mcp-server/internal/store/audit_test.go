@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/mcp-server/internal/store"
 	"github.com/mcp-oauth/mcp-server/internal/store/storetest"
 )
@@ -12,7 +13,7 @@ func TestWriteAuditMovesLastUsed(t *testing.T) {
 	db := storetest.New(t)
 	ctx := t.Context()
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	ev := func(conn, team string, at time.Time, outcome string) store.AuditEvent {
+	ev := func(conn, team string, at time.Time, outcome contract.Outcome) store.AuditEvent {
 		return store.AuditEvent{At: at, UserID: storetest.AliceID, TeamID: team, ClientID: "client-1", ConnectionID: conn,
 			Tool: "list_invoices", Outcome: outcome, Duration: 1500 * time.Microsecond}
 	}

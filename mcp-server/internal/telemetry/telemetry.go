@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/mcp-server/internal/introspect"
 	"github.com/mcp-oauth/ops/metrics"
 )
@@ -129,13 +130,13 @@ func (m *Metrics) ToolCalls(next mcp.MethodHandler) mcp.MethodHandler {
 		}
 		start := time.Now()
 		res, err := next(ctx, method, req)
-		outcome := "ok"
+		outcome := contract.OutcomeOK
 		if r, isCall := res.(*mcp.CallToolResult); err != nil {
-			outcome = "error"
+			outcome = contract.OutcomeError
 		} else if isCall && r.IsError {
-			outcome = "tool_error"
+			outcome = contract.OutcomeToolError
 		}
-		m.toolCalls.WithLabelValues(p.Name, outcome).Inc()
+		m.toolCalls.WithLabelValues(p.Name, string(outcome)).Inc()
 		m.toolDuration.WithLabelValues(p.Name).Observe(time.Since(start).Seconds())
 		return res, err
 	}
