@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +16,7 @@ import (
 	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/mcp-server/internal/store"
 	"github.com/mcp-oauth/mcp-server/internal/store/storetest"
+	"github.com/mcp-oauth/ops/pgtest"
 )
 
 // source is a database stand-in: it counts reads per id and can hold a read
@@ -187,10 +187,7 @@ func TestCacheBoundsEntries(t *testing.T) {
 // refuse is set, connecting fails, as with the database out of reach.
 func listenerDB(t *testing.T, refuse *atomic.Bool) (Connect, string, *pgxpool.Pool) {
 	t.Helper()
-	dsn := os.Getenv("DATABASE_URL")
-	if dsn == "" {
-		t.Skip("DATABASE_URL not set")
-	}
+	dsn := pgtest.URL(t)
 	name := "connections-test-" + strings.ToLower(rand.Text()[:8])
 	admin, err := pgxpool.New(t.Context(), dsn)
 	if err != nil {

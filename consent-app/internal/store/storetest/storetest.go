@@ -1,9 +1,8 @@
 // Package storetest gives a test a database of its own on the PostgreSQL
 // server named by DATABASE_URL: a fresh schema with the consent app's
 // migrations, the demo users and teams, and the MCP server's audit_events
-// table that the consent app reads. Without DATABASE_URL the test is
-// skipped, so `go test ./...` needs no database; scripts/test always sets
-// it.
+// table that the consent app reads. Without DATABASE_URL the test fails,
+// saying how to run it (pgtest.URL); scripts/test always sets it.
 package storetest
 
 import (

@@ -2,8 +2,7 @@
 // server named by DATABASE_URL: a fresh schema holding the part of the
 // consent app's schema this service reads, a few users, teams and
 // connections, and this service's migrations. Without DATABASE_URL the test
-// is skipped, so `go test ./...` needs no database; scripts/test always sets
-// it.
+// fails, saying how to run it (pgtest.URL); scripts/test always sets it.
 package storetest
 
 import (
