@@ -14,13 +14,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
-	"os/signal"
 	"sync/atomic"
-	"syscall"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mcp-oauth/consent-app/internal/config"
 	"github.com/mcp-oauth/consent-app/internal/firstparty"
@@ -31,83 +26,41 @@ import (
 	"github.com/mcp-oauth/consent-app/internal/server"
 	"github.com/mcp-oauth/consent-app/internal/store"
 	"github.com/mcp-oauth/consent-app/internal/telemetry"
-	"github.com/mcp-oauth/ops/envconfig"
 	"github.com/mcp-oauth/ops/health"
 	"github.com/mcp-oauth/ops/metrics"
-	"github.com/mcp-oauth/ops/requestid"
+	"github.com/mcp-oauth/ops/service"
 )
 
 func main() {
-	// Info until the configuration names a level (LOG_LEVEL).
-	level := new(slog.LevelVar)
-	log := slog.New(requestid.NewLogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
-	slog.SetDefault(log)
-	cmd := "serve"
-	if len(os.Args) > 1 {
-		cmd = os.Args[1]
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, cmd, log, level); err != nil {
-		fmt.Fprintf(os.Stderr, "consent-app %s: %v\n", cmd, err)
-		os.Exit(1)
-	}
-}
-
-func run(ctx context.Context, cmd string, log *slog.Logger, level *slog.LevelVar) error {
-	switch cmd {
-	case "serve", "migrate", "seed-demo", "hygiene":
-	case "config-vars":
-		// The README's table of variables, one row each.
-		fmt.Print(envconfig.Markdown("consent-app", config.Vars))
-		return nil
-	case "healthcheck":
-		// A container health check on an image without a shell.
-		return health.SelfCheck(ctx, config.FromEnv().ListenAddr)
-	default:
-		return fmt.Errorf("unknown command %q; use serve, migrate, seed-demo, hygiene, healthcheck or config-vars", cmd)
-	}
-	cfg := config.FromEnv()
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("invalid configuration:\n%w", err)
-	}
-	level.Set(cfg.LogLevel)
-	if cmd == "seed-demo" && cfg.Mode == envconfig.Production {
-		return errors.New("seed-demo creates accounts with published passwords; it runs only with MODE=development")
-	}
-	pool, err := openPool(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	st := store.New(pool)
-	switch cmd {
-	case "migrate":
-		return store.Migrate(ctx, pool)
-	case "seed-demo":
-		return st.SeedDemo(ctx, password.Hash)
-	case "hygiene":
-		rep, err := hygieneJob(cfg, st, hydraadmin.New(cfg.HydraAdminURL), nil, log).Run(ctx)
-		if err == nil {
-			log.Info("hygiene pass", "skipped_for_another_replica", rep.Skipped, "clients_deleted", len(rep.Deleted), "consents_revoked", rep.ConsentsRevoked)
-		}
-		return err
-	}
-	return serve(ctx, cfg, pool, st, log)
-}
-
-// openPool configures the database pool. Every connection is pinged as it
-// is acquired, not only after a second idle (pgx's default): after a
-// PostgreSQL restart a connection the restart cut would otherwise fail one
-// sign-in or consent with a 503. A round trip is little next to argon2id.
-func openPool(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
-	pc, err := pgxpool.ParseConfig(databaseURL)
-	if err != nil {
-		// The parser's message may quote the URL, password included.
-		return nil, errors.New("DATABASE_URL: not a PostgreSQL connection URL")
-	}
-	pc.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return true }
-	return pgxpool.NewWithConfig(ctx, pc)
+	service.Service[config.Config]{
+		Name: "consent-app",
+		Load: config.FromEnv,
+		// Every connection is pinged as it is acquired, not only after a
+		// second idle (pgx's default): after a PostgreSQL restart a
+		// connection the restart cut would otherwise fail one sign-in or
+		// consent with a 503. A round trip is little next to argon2id.
+		Pool: service.PoolOptions{PingOnAcquire: true},
+		Commands: []service.Command[config.Config]{
+			{Name: "serve", Needs: service.NeedsDatabase, Run: serve},
+			{Name: "migrate", Needs: service.NeedsDatabase, Run: func(ctx context.Context, env service.Env[config.Config]) error {
+				return service.Migrate(ctx, env.Pool, func(ctx context.Context) error { return store.Migrate(ctx, env.Pool) })
+			}},
+			{Name: "seed-demo", Needs: service.NeedsDatabase,
+				DevelopmentOnly: "seed-demo creates accounts with published passwords; it runs only with MODE=development",
+				Run: func(ctx context.Context, env service.Env[config.Config]) error {
+					return store.New(env.Pool).SeedDemo(ctx, password.Hash)
+				}},
+			{Name: "hygiene", Needs: service.NeedsDatabase, Run: func(ctx context.Context, env service.Env[config.Config]) error {
+				rep, err := hygieneJob(env.Config, store.New(env.Pool), hydraadmin.New(env.Config.HydraAdminURL), nil, env.Log).Run(ctx)
+				if err == nil {
+					env.Log.Info("hygiene pass", "skipped_for_another_replica", rep.Skipped, "clients_deleted", len(rep.Deleted), "consents_revoked", rep.ConsentsRevoked)
+				}
+				return err
+			}},
+			service.Healthcheck[config.Config](),
+			service.ConfigVars[config.Config]("consent-app", config.Vars),
+		},
+	}.Main()
 }
 
 func hygieneJob(cfg config.Config, st *store.Store, h *hydraadmin.Client, m *telemetry.Metrics, log *slog.Logger) *hygiene.Job {
@@ -118,7 +71,9 @@ func hygieneJob(cfg config.Config, st *store.Store, h *hydraadmin.Client, m *tel
 	}
 }
 
-func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, st *store.Store, log *slog.Logger) error {
+func serve(ctx context.Context, env service.Env[config.Config]) error {
+	cfg, pool, log := env.Config, env.Pool, env.Log
+	st := store.New(pool)
 	reg := metrics.NewRegistry()
 	if err := metrics.Serve(ctx, cfg.MetricsAddr, reg, log); err != nil {
 		return fmt.Errorf("metrics listener: %w", err)
@@ -145,29 +100,12 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, st *store
 	if cfg.HygieneInterval > 0 {
 		go hygieneJob(cfg, st, hydra, m, log).Loop(ctx, cfg.HygieneInterval)
 	}
-	srv := &http.Server{
-		Addr: cfg.ListenAddr,
-		Handler: server.New(server.Deps{Config: cfg, Hydra: hydra, Store: st, Log: log,
-			Metrics: m, Ready: ready}),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("consent app listening", "addr", cfg.ListenAddr, "issuer", cfg.PublicURL, "resource", cfg.MCPResourceURL, "mode", cfg.Mode)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	// Drain: stop accepting, let in-flight requests finish.
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	log.Info("consent app stopped")
-	return nil
+	srv := service.NewHTTPServer(cfg.ListenAddr, server.New(server.Deps{Config: cfg, Hydra: hydra, Store: st, Log: log,
+		Metrics: m, Ready: ready}), log)
+	// Pages and the Hydra proxy answer small bodies quickly; a client that
+	// trickles its request or never reads the answer is cut off.
+	srv.ReadTimeout = 30 * time.Second
+	srv.WriteTimeout = 30 * time.Second
+	return service.ListenAndServe(ctx, srv, log, "consent app listening",
+		"issuer", cfg.PublicURL, "resource", cfg.MCPResourceURL, "mode", cfg.Mode)
 }

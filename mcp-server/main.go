@@ -11,16 +11,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,86 +30,42 @@ import (
 	"github.com/mcp-oauth/mcp-server/internal/store"
 	"github.com/mcp-oauth/mcp-server/internal/telemetry"
 	"github.com/mcp-oauth/mcp-server/internal/tools"
-	"github.com/mcp-oauth/ops/envconfig"
 	"github.com/mcp-oauth/ops/health"
 	"github.com/mcp-oauth/ops/metrics"
-	"github.com/mcp-oauth/ops/requestid"
+	"github.com/mcp-oauth/ops/service"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-func main() {
-	// Info until the configuration names a level (LOG_LEVEL).
-	level := new(slog.LevelVar)
-	log := slog.New(requestid.NewLogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
-	if err := run(log, level, os.Args[1:]); err != nil {
-		log.Error("mcp-server failed", "error", err)
-		os.Exit(1)
-	}
+func main() { mcpServer.Main() }
+
+// mcpServer is the binary: its commands on the shared skeleton.
+var mcpServer = service.Service[config.Config]{
+	Name: "mcp-server",
+	Load: func() config.Config { return config.FromEnv(os.Getenv) },
+	// Deliberately no ping on acquire (pgx pings a connection only after it
+	// idled a second), unlike the consent app: every MCP request acquires
+	// connections on its hot path, and a ping would add a database round
+	// trip to each. A connection a PostgreSQL restart cut fails its one
+	// request with a 503 (e2e TestFaults, "postgres restarted").
+	Pool: service.PoolOptions{PingOnAcquire: false},
+	Commands: []service.Command[config.Config]{
+		{Name: "serve", Needs: service.NeedsDatabase, Run: serve},
+		{Name: "migrate", Needs: service.NeedsDatabase, Run: func(ctx context.Context, env service.Env[config.Config]) error {
+			return service.Migrate(ctx, env.Pool, func(ctx context.Context) error { return store.Migrate(ctx, env.Pool, env.Log) })
+		}},
+		{Name: "seed-demo", Needs: service.NeedsDatabase,
+			DevelopmentOnly: "seed-demo adds demo data; it runs only with MODE=development",
+			Run: func(ctx context.Context, env service.Env[config.Config]) error {
+				return store.New(env.Pool).SeedDemo(ctx, env.Log)
+			}},
+		service.Healthcheck[config.Config](),
+		service.ConfigVars[config.Config]("mcp-server", config.Vars),
+	},
 }
 
-func run(log *slog.Logger, level *slog.LevelVar, args []string) error {
-	cmd := "serve"
-	if len(args) > 0 {
-		cmd = args[0]
-	}
-	if len(args) > 1 {
-		return fmt.Errorf("unexpected arguments after %q: %q", cmd, args[1:])
-	}
-	switch cmd {
-	case "serve", "migrate", "seed-demo":
-	case "config-vars":
-		fmt.Print(envconfig.Markdown("mcp-server", config.Vars))
-		return nil
-	case "healthcheck":
-		return health.SelfCheck(context.Background(), config.FromEnv(os.Getenv).ListenAddr)
-	default:
-		return fmt.Errorf("unknown command %q; use serve (default), migrate, seed-demo, healthcheck or config-vars", cmd)
-	}
-
-	cfg := config.FromEnv(os.Getenv)
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("invalid configuration:\n%w", err)
-	}
-	level.Set(cfg.LogLevel)
-	if cmd == "seed-demo" && cfg.Mode == envconfig.Production {
-		return errors.New("seed-demo adds demo data; it runs only with MODE=development")
-	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-
-	pool, err := openPool(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-
-	switch cmd {
-	case "migrate":
-		return store.Migrate(ctx, pool, log)
-	case "seed-demo":
-		return store.New(pool).SeedDemo(ctx, log)
-	}
-	return serve(ctx, log, cfg, pool, store.New(pool))
-}
-
-// openPool connects and pings, so a wrong DATABASE_URL fails at start rather
-// than as 503s on the first requests.
-func openPool(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
-	pool, err := pgxpool.New(ctx, databaseURL)
-	if err != nil {
-		return nil, errors.New("DATABASE_URL: cannot configure the database pool")
-	}
-	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := pool.Ping(pingCtx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("connect to database: %w", err)
-	}
-	return pool, nil
-}
-
-func serve(ctx context.Context, log *slog.Logger, cfg config.Config, pool *pgxpool.Pool, st *store.Store) error {
+func serve(ctx context.Context, env service.Env[config.Config]) error {
+	cfg, pool, log := env.Config, env.Pool, env.Log
+	st := store.New(pool)
 	if gc := gcSettings(os.LookupEnv, os.ReadFile); gc.percent > 0 || gc.limit > 0 {
 		if gc.percent > 0 {
 			debug.SetGCPercent(gc.percent)
@@ -174,37 +126,13 @@ func serve(ctx context.Context, log *slog.Logger, cfg config.Config, pool *pgxpo
 			Middleware: []mcp.Middleware{m.ToolCalls, recorder.Middleware}}),
 		Logger: log,
 	})
-	srv := &http.Server{
-		Addr:              cfg.ListenAddr,
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
-	if err != nil {
-		return err
-	}
-	log.Info("mcp-server listening", "addr", ln.Addr().String(), "resource", cfg.ResourceURL, "issuer", cfg.AuthIssuer, "mode", cfg.Mode)
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	// Drain: stop accepting, let in-flight requests finish.
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
+	srv := service.NewHTTPServer(cfg.ListenAddr, handler, log)
+	err := service.ListenAndServe(ctx, srv, log, "mcp-server listening",
+		"resource", cfg.ResourceURL, "issuer", cfg.AuthIssuer, "mode", cfg.Mode)
+	// The last requests' audit events are written once the drain is over.
 	stopAudit()
 	<-auditDone
-	if err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
+	return err
 }
 
 // listenerConnect opens the revocation listener's own connection (a LISTEN

@@ -25,7 +25,7 @@ func TestRunRefusesBadInvocations(t *testing.T) {
 		{[]string{"seed-demo"}, []string{"DATABASE_URL is required"}},
 	}
 	for _, tt := range tests {
-		err := run(log, new(slog.LevelVar), tt.args)
+		err := mcpServer.Run(t.Context(), tt.args, log, new(slog.LevelVar), io.Discard)
 		for _, want := range tt.want {
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("run(%q) = %v, want an error mentioning %q", tt.args, err, want)

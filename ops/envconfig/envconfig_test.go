@@ -109,6 +109,11 @@ func TestCheckPublicURL(t *testing.T) {
 		{Development, "http://auth.example.com", false},
 		{Development, "ftp://localhost", false},
 		{Production, "auth.example.com", false},
+		{Production, "https://user:pw@auth.example.com", false},
+		{Production, "https://mcp.example.com/mcp?x=1", false},
+		{Production, "https://mcp.example.com/mcp?", false},
+		{Production, "https://mcp.example.com/mcp#", false},
+		{Development, "http://[::1]:8080/mcp", true},
 	}
 	for _, tt := range tests {
 		if err := CheckPublicURL(tt.mode, "X", tt.url); (err == nil) != tt.ok {

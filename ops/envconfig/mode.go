@@ -29,21 +29,23 @@ func ParseMode(s string) (Mode, error) {
 	return "", fmt.Errorf("MODE must be production or development, got %q", s)
 }
 
-// CheckPublicURL checks a URL that clients or browsers use: https, or, in
-// development, http on a loopback host.
+// CheckPublicURL checks a URL that clients or browsers use (both services
+// call it for every public URL they are configured with): an absolute URL
+// without user info, query or fragment, over https, or, in development,
+// plain http on a loopback host.
 func CheckPublicURL(m Mode, name, raw string) error {
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return fmt.Errorf("%s must be an absolute https URL, got %q", name, raw)
-	}
-	if u.Scheme == "https" {
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		return fmt.Errorf("%s must be an absolute http(s) URL, got %q", name, raw)
+	case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#"):
+		return fmt.Errorf("%s must not have user info, a query or a fragment, got %q", name, raw)
+	case u.Scheme == "https":
 		return nil
-	}
-	if m == Production {
+	case m == Production:
 		return fmt.Errorf("%s is plain http (%s); production needs https (set MODE=development for a local run)", name, raw)
-	}
-	if !IsLoopback(u.Hostname()) {
-		return fmt.Errorf("%s may use plain http only on localhost, 127.0.0.1 or [::1], got %q", name, raw)
+	case !IsLoopback(u.Hostname()):
+		return fmt.Errorf("%s may use plain http only on localhost, 127.0.0.1 or [::1]; use https, got %q", name, raw)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcp-oauth/consent-app/internal/clientmeta"
 	"github.com/mcp-oauth/ops/envconfig"
+	"github.com/mcp-oauth/ops/service"
 )
 
 // Vars declares every environment variable the consent app reads: the one
@@ -206,6 +207,11 @@ func (c Config) ClientMetadataRoots() (*x509.CertPool, error) {
 // KnownClientsFile applied.
 func (c Config) KnownClients() (*clientmeta.Known, error) {
 	return clientmeta.LoadKnown(c.KnownClientsFile)
+}
+
+// Common is what the service skeleton (ops/service) uses.
+func (c Config) Common() service.Common {
+	return service.Common{Mode: c.Mode, LogLevel: c.LogLevel, ListenAddr: c.ListenAddr, DatabaseURL: c.DatabaseURL}
 }
 
 // SecureCookies reports whether cookies must carry the Secure flag.

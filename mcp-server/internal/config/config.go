@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mcp-oauth/ops/envconfig"
+	"github.com/mcp-oauth/ops/service"
 )
 
 // Vars declares every environment variable the MCP server reads: the one
@@ -127,13 +128,13 @@ func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		errs = append(errs, fmt.Errorf("LISTEN_ADDR %q: want host:port: %v", c.ListenAddr, err))
 	}
-	if err := checkPublicURL(c.Mode, c.ResourceURL); err != nil {
-		errs = append(errs, fmt.Errorf("MCP_RESOURCE_URL: %w", err))
+	if err := envconfig.CheckPublicURL(c.Mode, "MCP_RESOURCE_URL", c.ResourceURL); err != nil {
+		errs = append(errs, err)
 	} else if err := checkResourcePath(c.ResourceURL); err != nil {
 		errs = append(errs, fmt.Errorf("MCP_RESOURCE_URL %q: %w", c.ResourceURL, err))
 	}
-	if err := checkPublicURL(c.Mode, c.AuthIssuer); err != nil {
-		errs = append(errs, fmt.Errorf("AUTH_ISSUER: %w", err))
+	if err := envconfig.CheckPublicURL(c.Mode, "AUTH_ISSUER", c.AuthIssuer); err != nil {
+		errs = append(errs, err)
 	} else if strings.HasSuffix(c.AuthIssuer, "/") {
 		// Hydra's issuer has no trailing slash and clients compare issuers
 		// exactly (RFC 8414 §3.3).
@@ -176,28 +177,14 @@ func short(d time.Duration) string {
 	return s
 }
 
+// Common is what the service skeleton (ops/service) uses.
+func (c Config) Common() service.Common {
+	return service.Common{Mode: c.Mode, LogLevel: c.LogLevel, ListenAddr: c.ListenAddr, DatabaseURL: c.DatabaseURL}
+}
+
 // IntrospectionURL is Hydra's admin introspection endpoint.
 func (c Config) IntrospectionURL() string {
 	return strings.TrimSuffix(c.HydraAdminURL, "/") + "/admin/oauth2/introspect"
-}
-
-// checkPublicURL accepts what OAuth clients will accept: an absolute URL with
-// no query, fragment or user info, using https unless the host is loopback.
-func checkPublicURL(mode envconfig.Mode, raw string) error {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return fmt.Errorf("%q is not a URL: %v", raw, err)
-	case u.Scheme != "http" && u.Scheme != "https", u.Host == "":
-		return fmt.Errorf("%q: want an absolute http(s) URL", raw)
-	case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#"):
-		return fmt.Errorf("%q: must not carry user info, a query or a fragment", raw)
-	case u.Scheme == "http" && !IsLoopback(u.Hostname()):
-		return fmt.Errorf("%q: plain http is only allowed for loopback hosts; use https", raw)
-	case u.Scheme == "http" && mode != envconfig.Development:
-		return fmt.Errorf("%q is plain http; production needs https (set MODE=development for a local run)", raw)
-	}
-	return nil
 }
 
 // checkResourcePath keeps the MCP path simple enough to be used verbatim in
