@@ -141,11 +141,11 @@ func (r *Recorder) write(ctx context.Context, batch *[]store.AuditEvent) {
 		*batch = (*batch)[:0]
 	case errors.Is(err, store.ErrNotFound):
 		// A malformed id cannot become valid: drop the batch.
-		r.log.ErrorContext(ctx, "audit events unwritable; dropped", "events", len(*batch), "error", err)
+		r.log.ErrorContext(ctx, "audit events unwritable; dropped", "events", len(*batch), "err", err)
 		r.drop(len(*batch))
 		*batch = (*batch)[:0]
 	default:
-		r.log.WarnContext(ctx, "write audit events; retrying with the next batch", "events", len(*batch), "error", err)
+		r.log.WarnContext(ctx, "write audit events; retrying with the next batch", "events", len(*batch), "err", err)
 		if over := len(*batch) - r.opts.QueueSize; over > 0 {
 			r.drop(over)
 			*batch = append((*batch)[:0], (*batch)[over:]...)

@@ -23,7 +23,7 @@ func Prune(ctx context.Context, p Pruner, retention, interval time.Duration, log
 		n, err := p.PruneAudit(ctx, time.Now().Add(-retention))
 		switch {
 		case err != nil && ctx.Err() == nil:
-			log.ErrorContext(ctx, "prune audit events; next pass retries", "error", err)
+			log.ErrorContext(ctx, "prune audit events; next pass retries", "err", err)
 		case n > 0:
 			log.InfoContext(ctx, "audit events pruned", "deleted", n, "retention", retention.String())
 		}

@@ -63,7 +63,7 @@ func (c *Cache) Listen(ctx context.Context, connect Connect, log *slog.Logger, o
 			if ctx.Err() != nil {
 				return
 			}
-			log.WarnContext(ctx, "connection listener cannot listen; every request checks the database until it can", "error", err, "retry_in", retry.String())
+			log.WarnContext(ctx, "connection listener cannot listen; every request checks the database until it can", "err", err, "retry_in", retry.String())
 			select {
 			case <-ctx.Done():
 				return
@@ -83,7 +83,7 @@ func (c *Cache) Listen(ctx context.Context, connect Connect, log *slog.Logger, o
 		if ctx.Err() != nil {
 			return
 		}
-		log.WarnContext(ctx, "connection listener lost its connection; every request checks the database until it is back", "error", err)
+		log.WarnContext(ctx, "connection listener lost its connection; every request checks the database until it is back", "err", err)
 	}
 }
 

@@ -250,7 +250,7 @@ var (
 // unavailable answers when a dependency failed: the token may well be good,
 // so neither a 401 (which would make clients drop it) nor a 500.
 func (g *gate) unavailable(w http.ResponseWriter, r *http.Request, err error) {
-	g.log.ErrorContext(r.Context(), "cannot verify token", "error", err)
+	g.log.ErrorContext(r.Context(), "cannot verify token", "err", err)
 	if errors.Is(err, errConnections) {
 		writeUnavailable(w, "the server's database is unavailable, so the connection behind this token cannot be checked; retry in a few seconds")
 		return

@@ -181,7 +181,7 @@ func (t *tools) fail(ctx context.Context, tool string, err error) error {
 	if store.IsUnstorableText(err) {
 		return errUnstorableText
 	}
-	t.log.ErrorContext(ctx, "tool failed", "tool", tool, "error", err)
+	t.log.ErrorContext(ctx, "tool failed", "tool", tool, "err", err)
 	gate.ReportOutage(ctx)
 	return errUnavailable
 }
@@ -191,7 +191,7 @@ func (t *tools) fail(ctx context.Context, tool string, err error) error {
 // issued.
 func (t *tools) lookupFailed(ctx context.Context, tool string, err error) error {
 	if errors.Is(err, store.ErrNotFound) {
-		t.log.WarnContext(ctx, "connection points at a missing row", "tool", tool, "error", err)
+		t.log.WarnContext(ctx, "connection points at a missing row", "tool", tool, "err", err)
 		return errors.New("the user or team of this connection no longer exists; reconnect the client")
 	}
 	return t.fail(ctx, tool, err)
