@@ -18,7 +18,9 @@ var migrations embed.FS
 // which migrates the same database.
 const versionTable = "goose_consent_app"
 
-// Migrate applies every pending migration.
+// Migrate applies every pending migration. The migrate command holds the
+// migration lock both services take (ops/service.Migrate), which keeps two
+// replicas starting at once from racing.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	dir, err := fs.Sub(migrations, "migrations")
 	if err != nil {

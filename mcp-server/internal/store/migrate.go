@@ -21,8 +21,11 @@ var migrations embed.FS
 // never mix.
 const VersionTable = "goose_mcp_server"
 
-// Migrate applies every pending migration. A PostgreSQL advisory lock keeps
-// two replicas starting at once from racing.
+// Migrate applies every pending migration. The migrate command holds the
+// migration lock both services take (ops/service.Migrate), which keeps two
+// replicas starting at once from racing. goose's own advisory lock is kept
+// too: the store tests call Migrate without the command, side by side in
+// schemas of one database, and CREATE ROLE is cluster-wide.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
