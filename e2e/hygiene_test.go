@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/mcp-oauth/catalog/contract"
 )
 
 // register registers a client through the registration front and returns
@@ -64,7 +66,7 @@ func TestClientHygiene(t *testing.T) {
 	fresh := register(t, "e2e fresh")
 
 	jane := newUser(t, db, "jane")
-	_, team := newTeam(t, db, "Wonka", map[string]string{jane.email: "owner"})
+	_, team := newTeam(t, db, "Wonka", map[string]contract.Role{jane.email: contract.RoleOwner})
 	jane.team = team
 	idle, err := connect(t, jane)
 	if err != nil {

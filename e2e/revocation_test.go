@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/mcp-oauth/catalog/contract"
 )
 
 // revocationRuns is how many times TestRevocationAcrossReplicas revokes and
@@ -33,7 +35,7 @@ func TestRevocationAcrossReplicas(t *testing.T) {
 	}
 	db := appDB(t)
 	hank := newUser(t, db, "hank")
-	_, team := newTeam(t, db, "Vandelay", map[string]string{hank.email: "owner"})
+	_, team := newTeam(t, db, "Vandelay", map[string]contract.Role{hank.email: contract.RoleOwner})
 	hank.team = team
 
 	c := newChrome(t, "en-US,en;q=0.9")
@@ -183,7 +185,7 @@ func msList(ds []time.Duration) string {
 func TestRevocationListenerLoss(t *testing.T) {
 	db := appDB(t)
 	ivy := newUser(t, db, "ivy")
-	_, team := newTeam(t, db, "Soylent", map[string]string{ivy.email: "owner"})
+	_, team := newTeam(t, db, "Soylent", map[string]contract.Role{ivy.email: contract.RoleOwner})
 	ivy.team = team
 	conn, err := connect(t, ivy)
 	if err != nil {

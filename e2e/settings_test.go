@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/oauth2"
 
+	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/e2e/browser"
 )
 
@@ -51,7 +52,7 @@ func newUser(t *testing.T, db *pgxpool.Pool, name string) person {
 
 // newTeam adds a team with the given members (email to role), removed when
 // the test ends, and returns its id and name.
-func newTeam(t *testing.T, db *pgxpool.Pool, name string, members map[string]string) (id, fullName string) {
+func newTeam(t *testing.T, db *pgxpool.Pool, name string, members map[string]contract.Role) (id, fullName string) {
 	t.Helper()
 	fullName = name + " " + rand.Text()[:6]
 	if err := db.QueryRow(t.Context(), `INSERT INTO teams (slug, name, invoice_prefix) VALUES ($1, $2, 'E2E') RETURNING id::text`,
@@ -61,7 +62,7 @@ func newTeam(t *testing.T, db *pgxpool.Pool, name string, members map[string]str
 	t.Cleanup(func() { db.Exec(context.Background(), `DELETE FROM teams WHERE id = $1`, id) })
 	for email, role := range members {
 		if _, err := db.Exec(t.Context(), `INSERT INTO memberships (team_id, user_id, role)
-			SELECT $1, id, $3 FROM users WHERE email = $2`, id, email, role); err != nil {
+			SELECT $1, id, $3 FROM users WHERE email = $2`, id, email, string(role)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -197,8 +198,8 @@ func wantRefreshRefused(t *testing.T, c *connection, code string) {
 func TestTeamAdminsAndMembers(t *testing.T) {
 	db := appDB(t)
 	erin, dave, frank := newUser(t, db, "erin"), newUser(t, db, "dave"), newUser(t, db, "frank")
-	teamID, team := newTeam(t, db, "Initech", map[string]string{erin.email: "admin", dave.email: "member", frank.email: "member"})
-	_, other := newTeam(t, db, "Umbrella", map[string]string{dave.email: "owner"})
+	teamID, team := newTeam(t, db, "Initech", map[string]contract.Role{erin.email: contract.RoleAdmin, dave.email: contract.RoleMember, frank.email: contract.RoleMember})
+	_, other := newTeam(t, db, "Umbrella", map[string]contract.Role{dave.email: contract.RoleOwner})
 
 	connectTo := func(p person, team string) (*connection, string) {
 		t.Helper()
@@ -375,7 +376,7 @@ func userID(t *testing.T, db *pgxpool.Pool, p person) string {
 func TestAuditActivity(t *testing.T) {
 	db := appDB(t)
 	gina := newUser(t, db, "gina")
-	_, team := newTeam(t, db, "Hooli", map[string]string{gina.email: "owner"})
+	_, team := newTeam(t, db, "Hooli", map[string]contract.Role{gina.email: contract.RoleOwner})
 	gina.team = team
 	c, err := connect(t, gina)
 	if err != nil {

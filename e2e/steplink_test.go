@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"golang.org/x/oauth2"
+
+	"github.com/mcp-oauth/catalog/contract"
 )
 
 // claudeCodeDocument is Claude Code's pinned metadata document URL, whose
@@ -62,7 +64,7 @@ var grantLink = regexp.MustCompile(`https?://\S+/settings/connections/([0-9a-f-]
 func TestStepUpByLink(t *testing.T) {
 	db := appDB(t)
 	p := newUser(t, db, "steplink")
-	teamID, teamName := newTeam(t, db, "Steplink", map[string]string{p.email: "owner"})
+	teamID, teamName := newTeam(t, db, "Steplink", map[string]contract.Role{p.email: contract.RoleOwner})
 
 	redirect := "http://localhost:61077/callback"
 	cfg := &oauth2.Config{ClientID: claudeCodeDocument, RedirectURL: redirect, Scopes: []string{"invoices:read"},

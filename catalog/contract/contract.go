@@ -68,3 +68,22 @@ const (
 func Outcomes() []Outcome {
 	return []Outcome{OutcomeOK, OutcomeToolError, OutcomeError, OutcomeDenied, OutcomeUnavailable}
 }
+
+// Role is a person's role in a team (table memberships, whose CHECK on
+// column role lists exactly Roles). The consent app's settings pages let
+// owners and admins manage a team (Manages); the demo data and the tests
+// assign them.
+type Role string
+
+const (
+	RoleOwner  Role = "owner"
+	RoleAdmin  Role = "admin"
+	RoleMember Role = "member"
+)
+
+// Roles lists every Role, highest first.
+func Roles() []Role { return []Role{RoleOwner, RoleAdmin, RoleMember} }
+
+// Manages reports whether r may manage its team: its members and their
+// connections.
+func (r Role) Manages() bool { return r == RoleOwner || r == RoleAdmin }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/consent-app/internal/revocation"
 	"github.com/mcp-oauth/consent-app/internal/store"
 )
@@ -27,16 +28,16 @@ var (
 // pages they may see never show it.
 func Decide(actor, target store.Member, members []store.Member) error {
 	if actor.UserID == target.UserID {
-		if actor.Role == "owner" && owners(members) == 1 {
+		if actor.Role == contract.RoleOwner && owners(members) == 1 {
 			return ErrLastOwner
 		}
 		return nil
 	}
 	switch actor.Role {
-	case "owner":
+	case contract.RoleOwner:
 		return nil
-	case "admin":
-		if target.Role == "member" {
+	case contract.RoleAdmin:
+		if target.Role == contract.RoleMember {
 			return nil
 		}
 		return ErrNotAllowed
@@ -47,7 +48,7 @@ func Decide(actor, target store.Member, members []store.Member) error {
 func owners(members []store.Member) int {
 	n := 0
 	for _, m := range members {
-		if m.Role == "owner" {
+		if m.Role == contract.RoleOwner {
 			n++
 		}
 	}

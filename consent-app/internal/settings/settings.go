@@ -181,7 +181,7 @@ func (h *Handler) Connections(c *gin.Context) {
 	}
 	p := ConnectionsPage{Frame: h.frame(c, v), Connections: h.rows(v, conns)}
 	for _, t := range v.teams {
-		p.Teams = append(p.Teams, TeamRow{ID: t.ID, Name: t.Name, Role: v.l.T("settings.role." + t.Role), Admin: isAdmin(t.Role)})
+		p.Teams = append(p.Teams, TeamRow{ID: t.ID, Name: t.Name, Role: v.l.T("settings.role." + string(t.Role)), Admin: t.Role.Manages()})
 	}
 	h.render(c, v, http.StatusOK, "settings.html", "settings.title", p)
 }
@@ -292,7 +292,7 @@ func (h *Handler) Team(c *gin.Context) {
 	p := TeamPage{Frame: h.frame(c, v), Team: team, Connections: h.rows(v, conns)}
 	for _, m := range members {
 		p.Members = append(p.Members, MemberRow{
-			UserID: m.UserID, Email: m.Email, Name: m.Name, Role: v.l.T("settings.role." + m.Role),
+			UserID: m.UserID, Email: m.Email, Name: m.Name, Role: v.l.T("settings.role." + string(m.Role)),
 			Self:      m.UserID == v.user.ID,
 			CanRemove: m.UserID != v.user.ID && membership.Decide(actor, m, members) == nil,
 		})
@@ -501,7 +501,7 @@ var done = map[string]string{
 func (h *Handler) frame(c *gin.Context, v *viewer) Frame {
 	f := Frame{Email: v.user.Email, SignOutToken: h.token(c, v, purposeSignOut)}
 	for _, t := range v.teams {
-		if isAdmin(t.Role) {
+		if t.Role.Manages() {
 			f.AdminTeams = append(f.AdminTeams, t)
 		}
 	}
@@ -510,8 +510,6 @@ func (h *Handler) frame(c *gin.Context, v *viewer) Frame {
 	}
 	return f
 }
-
-func isAdmin(role string) bool { return role == "owner" || role == "admin" }
 
 // OutcomeMessage is the id of the message naming an audit outcome in the
 // activity view; every language has one for each of contract.Outcomes.

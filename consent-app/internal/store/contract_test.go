@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/mcp-oauth/catalog/contract"
@@ -42,5 +44,26 @@ func TestMigrationsNotifyTheContractChannel(t *testing.T) {
 	}
 	if n == 0 {
 		t.Errorf("no migration notifies channel %q", contract.ConnectionChanged)
+	}
+}
+
+// The CHECK on memberships.role admits exactly contract.Roles.
+func TestRoleCheckIsTheContract(t *testing.T) {
+	check := regexp.MustCompile(`\brole\s+text\b[^,]*?CHECK\s*\(\s*role\s+IN\s*\(([^)]*)\)\s*\)`)
+	m := check.FindStringSubmatch(migrationsSQL(t)["00001_accounts_and_connections.sql"])
+	if m == nil {
+		t.Fatal("no CHECK (role IN (…)) on memberships.role in migration 00001")
+	}
+	var got, want []string
+	for _, v := range strings.Split(m[1], ",") {
+		got = append(got, strings.Trim(strings.TrimSpace(v), "'"))
+	}
+	for _, r := range contract.Roles() {
+		want = append(want, string(r))
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("the CHECK admits %q, contract.Roles are %q", got, want)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/mcp-oauth/catalog/contract"
 )
 
 // Member is a user's membership of a team.
@@ -13,7 +15,7 @@ type Member struct {
 	UserID string
 	Email  string
 	Name   string
-	Role   string // owner, admin or member
+	Role   contract.Role
 }
 
 // TeamAdministeredBy returns the team if the user is one of its owners or
@@ -23,7 +25,7 @@ func (s *Store) TeamAdministeredBy(ctx context.Context, userID, teamID string) (
 	if err != nil {
 		return Team{}, err
 	}
-	if t.Role != "owner" && t.Role != "admin" {
+	if !t.Role.Manages() {
 		return Team{}, ErrNotFound
 	}
 	return t, nil

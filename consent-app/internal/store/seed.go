@@ -5,12 +5,14 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/mcp-oauth/catalog/contract"
 )
 
 // DemoUser is one account of the demo data (docs/design.md, "Demo data").
 type DemoUser struct {
 	Email, Password, Name string
-	Teams                 map[string]string // team slug -> role
+	Teams                 map[string]contract.Role // team slug -> role
 }
 
 // DemoTeam is one team of the demo data.
@@ -23,8 +25,8 @@ var (
 		{"globex", "Globex", "GLOBEX"},
 	}
 	DemoUsers = []DemoUser{
-		{"alice@example.com", "alice-demo-password", "Alice", map[string]string{"acme": "owner", "globex": "member"}},
-		{"bob@example.com", "bob-demo-password", "Bob", map[string]string{"globex": "admin"}},
+		{"alice@example.com", "alice-demo-password", "Alice", map[string]contract.Role{"acme": contract.RoleOwner, "globex": contract.RoleMember}},
+		{"bob@example.com", "bob-demo-password", "Bob", map[string]contract.Role{"globex": contract.RoleAdmin}},
 		{"carol@example.com", "carol-demo-password", "Carol", nil},
 	}
 )

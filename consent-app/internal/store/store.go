@@ -12,6 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/mcp-oauth/catalog/contract"
 )
 
 // ErrNotFound is returned when a row does not exist.
@@ -30,7 +32,7 @@ type Team struct {
 	ID   string
 	Slug string
 	Name string
-	Role string // the user's role, when listed for a user
+	Role contract.Role // the user's role, when listed for a user
 }
 
 // Connection is one approved consent.
