@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -52,51 +53,62 @@ func (w *writer) setFail(err error) {
 	w.mu.Unlock()
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
+// The recorder's tests run in a synctest bubble: time is fake, and
+// synctest.Wait returns once the recorder (and the in-memory MCP session)
+// has done all it can without time passing, so each assertion is about an
+// exact moment rather than a poll or a sleep.
 
 func ev(tool string) store.AuditEvent {
 	return store.AuditEvent{At: time.Now(), UserID: "u", TeamID: "t", ClientID: "c", ConnectionID: "k", Tool: tool, Outcome: "ok"}
 }
 
 func TestRecorderBatches(t *testing.T) {
-	w := newWriter()
-	r := New(w, storetest.Discard, Options{BatchSize: 3, FlushInterval: time.Hour})
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() { r.Run(ctx); close(done) }()
-	for range 7 {
-		r.Record(ev("whoami"))
-	}
-	// Two full batches go at once; the seventh waits for the interval or
-	// the shutdown.
-	waitFor(t, "two batches", func() bool { return len(w.events()) == 6 })
-	cancel()
-	<-done
-	if n := len(w.events()); n != 7 {
-		t.Errorf("after shutdown %d events written, want 7: shutdown writes what is queued", n)
-	}
-	for _, b := range w.batches {
-		if len(b) > 3 {
-			t.Errorf("batch of %d, want at most 3", len(b))
+	synctest.Test(t, func(t *testing.T) {
+		w := newWriter()
+		r := New(w, storetest.Discard, Options{BatchSize: 3, FlushInterval: time.Hour})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { r.Run(ctx); close(done) }()
+		for range 7 {
+			r.Record(ev("whoami"))
 		}
-	}
+		// Two full batches go at once, with no time passing; the seventh
+		// waits for the interval or the shutdown.
+		synctest.Wait()
+		if n := len(w.events()); n != 6 {
+			t.Errorf("%d events written at once, want 6: two full batches", n)
+		}
+		cancel()
+		<-done
+		if n := len(w.events()); n != 7 {
+			t.Errorf("after shutdown %d events written, want 7: shutdown writes what is queued", n)
+		}
+		for _, b := range w.batches {
+			if len(b) > 3 {
+				t.Errorf("batch of %d, want at most 3", len(b))
+			}
+		}
+	})
 }
 
 func TestRecorderFlushesOnInterval(t *testing.T) {
-	w := newWriter()
-	r := New(w, storetest.Discard, Options{FlushInterval: 20 * time.Millisecond})
-	go r.Run(t.Context())
-	r.Record(ev("whoami"))
-	waitFor(t, "the interval's write", func() bool { return len(w.events()) == 1 })
+	synctest.Test(t, func(t *testing.T) {
+		w := newWriter()
+		const interval = 20 * time.Millisecond
+		r := New(w, storetest.Discard, Options{FlushInterval: interval})
+		go r.Run(t.Context())
+		r.Record(ev("whoami"))
+		time.Sleep(interval - time.Nanosecond)
+		synctest.Wait()
+		if n := len(w.events()); n != 0 {
+			t.Errorf("%d events written before the interval, want none", n)
+		}
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		if n := len(w.events()); n != 1 {
+			t.Errorf("%d events written at the interval, want 1", n)
+		}
+	})
 }
 
 func TestRecorderNeverBlocks(t *testing.T) {
@@ -114,24 +126,43 @@ func TestRecorderNeverBlocks(t *testing.T) {
 }
 
 func TestRecorderRetriesAFailedWrite(t *testing.T) {
-	w := newWriter()
-	w.setFail(errors.New("database down"))
-	var mu sync.Mutex
-	dropped := 0
-	r := New(w, storetest.Discard, Options{FlushInterval: 10 * time.Millisecond, QueueSize: 4, OnDrop: func(n int) { mu.Lock(); dropped += n; mu.Unlock() }})
-	go r.Run(t.Context())
-	for range 3 {
-		r.Record(ev("whoami"))
-	}
-	<-w.wrote // failed
-	<-w.wrote // failed again
-	w.setFail(nil)
-	waitFor(t, "the retried write", func() bool { return len(w.events()) == 3 })
+	synctest.Test(t, func(t *testing.T) {
+		w := newWriter()
+		w.setFail(errors.New("database down"))
+		var mu sync.Mutex
+		dropped := 0
+		const interval = 10 * time.Millisecond
+		r := New(w, storetest.Discard, Options{FlushInterval: interval, QueueSize: 4, OnDrop: func(n int) { mu.Lock(); dropped += n; mu.Unlock() }})
+		go r.Run(t.Context())
+		for range 3 {
+			r.Record(ev("whoami"))
+		}
+		<-w.wrote // failed
+		<-w.wrote // failed again
+		w.setFail(nil)
+		time.Sleep(interval) // the next tick retries
+		synctest.Wait()
+		if n := len(w.events()); n != 3 {
+			t.Errorf("%d events written by the retry, want 3", n)
+		}
 
-	// An unwritable batch (a malformed id) is dropped, not retried forever.
-	w.setFail(store.ErrNotFound)
-	r.Record(ev("whoami"))
-	waitFor(t, "the drop", func() bool { mu.Lock(); defer mu.Unlock(); return dropped == 1 })
+		// An unwritable batch (a malformed id) is dropped, not retried forever.
+		w.setFail(store.ErrNotFound)
+		r.Record(ev("whoami"))
+		time.Sleep(interval)
+		synctest.Wait()
+		mu.Lock()
+		if dropped != 1 {
+			t.Errorf("%d events dropped, want the unwritable one", dropped)
+		}
+		mu.Unlock()
+		writes := len(w.wrote)
+		time.Sleep(10 * interval)
+		synctest.Wait()
+		if n := len(w.wrote) - writes; n != 0 {
+			t.Errorf("%d more writes after the drop, want none: the dropped batch is not retried", n)
+		}
+	})
 }
 
 // connect serves tools that succeed, fail or are refused in memory, behind
@@ -169,8 +200,13 @@ func connect(t *testing.T, r *Recorder, id *gate.Identity) *mcp.ClientSession {
 }
 
 func TestMiddlewareRecordsToolCalls(t *testing.T) {
+	synctest.Test(t, testMiddlewareRecordsToolCalls)
+}
+
+func testMiddlewareRecordsToolCalls(t *testing.T) {
 	w := newWriter()
-	r := New(w, storetest.Discard, Options{FlushInterval: 5 * time.Millisecond})
+	const interval = 5 * time.Millisecond
+	r := New(w, storetest.Discard, Options{FlushInterval: interval})
 	go r.Run(t.Context())
 	id := &gate.Identity{UserID: "user-1", TeamID: "team-1", ClientID: "client-1", ConnectionID: "conn-1", Scopes: []string{"invoices:read"}}
 	cs := connect(t, r, id)
@@ -182,7 +218,11 @@ func TestMiddlewareRecordsToolCalls(t *testing.T) {
 	cs.CallTool(ctx, &mcp.CallToolParams{Name: "<script>made-up", Arguments: map[string]any{}})
 	r.Denied(ctx, id, []string{"create_invoice"})
 
-	waitFor(t, "five events", func() bool { return len(w.events()) == 5 })
+	time.Sleep(interval) // one flush interval writes them all
+	synctest.Wait()
+	if n := len(w.events()); n != 5 {
+		t.Fatalf("%d events written after a flush interval, want 5", n)
+	}
 	type row struct {
 		tool    string
 		outcome contract.Outcome
@@ -198,19 +238,34 @@ func TestMiddlewareRecordsToolCalls(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("recorded %v, want %v", got, want)
 	}
-	if d := w.events()[0].Duration; d < 2*time.Millisecond {
-		t.Errorf("duration %s, want the tool's time", d)
+	if d := w.events()[0].Duration; d != 2*time.Millisecond {
+		t.Errorf("duration %s, want the tool's time, 2ms", d)
 	}
 }
 
+// TestMiddlewareNeedsTheGate: a call without a verified caller (no
+// gate.Identity in its context) is served but never recorded, however many
+// flush intervals pass.
 func TestMiddlewareNeedsTheGate(t *testing.T) {
-	w := newWriter()
-	r := New(w, storetest.Discard, Options{FlushInterval: 5 * time.Millisecond})
-	go r.Run(t.Context())
-	cs := connect(t, r, nil)
-	cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{"n": 1}})
-	time.Sleep(30 * time.Millisecond)
-	if n := len(w.events()); n != 0 {
-		t.Errorf("%d events for a call without a verified caller, want none", n)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		w := newWriter()
+		const interval = 5 * time.Millisecond
+		r := New(w, storetest.Discard, Options{FlushInterval: interval})
+		go r.Run(t.Context())
+		cs := connect(t, r, nil)
+		res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{"n": 1}})
+		if err != nil || res.IsError {
+			t.Fatalf("the call was not served: %v, %+v", err, res)
+		}
+		for range 3 {
+			time.Sleep(interval)
+			synctest.Wait() // the recorder has ticked, with nothing to write
+		}
+		if n := len(w.events()); n != 0 {
+			t.Errorf("%d events for a call without a verified caller, want none", n)
+		}
+		if n := len(w.wrote); n != 0 {
+			t.Errorf("%d writes for a call without a verified caller, want none", n)
+		}
+	})
 }
