@@ -161,15 +161,16 @@ func requestID(c *gin.Context) {
 	})).ServeHTTP(c.Writer, c.Request)
 }
 
-// requestLog logs one line per request and counts it by route. The query
-// string is left out: it carries challenges and codes.
+// requestLog logs one line per request at debug, as the MCP server does
+// (README: LOG_LEVEL=debug adds a line per request), and counts it by
+// route. The query string is left out: it carries challenges and codes.
 func requestLog(log *slog.Logger, m *telemetry.Metrics) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
 		took := time.Since(start)
 		m.Request(c.FullPath(), c.Writer.Status(), took)
-		log.InfoContext(c, "request", "method", c.Request.Method, "path", c.Request.URL.Path,
+		log.DebugContext(c, "request", "method", c.Request.Method, "path", c.Request.URL.Path,
 			"status", c.Writer.Status(), "duration_ms", took.Milliseconds())
 	}
 }
