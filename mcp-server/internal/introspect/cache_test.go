@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -115,70 +116,91 @@ func TestCacheWithoutTTLStillSharesLookups(t *testing.T) {
 	}
 }
 
+// TestCacheSingleFlight runs in a synctest bubble: synctest.Wait returns
+// once every caller is blocked, waiting on a lookup or inside one, which is
+// the moment to count the lookups (no sleep standing in for it).
 func TestCacheSingleFlight(t *testing.T) {
-	clk := newClock()
-	fake := newFake(map[string]*Result{
-		"tok_a": active(clk.Now().Add(time.Hour)),
-		"tok_b": active(clk.Now().Add(time.Hour)),
-	})
-	fake.release = make(chan struct{})
-	c := NewCache(fake, CacheOptions{MaxTTL: time.Minute, Now: clk.Now})
-
-	var wg sync.WaitGroup
-	var answered atomic.Int32
-	for i := range 40 {
-		wg.Go(func() {
-			res, err := c.Introspect(context.Background(), []string{"tok_a", "tok_b"}[i%2])
-			if err == nil && res.Active {
-				answered.Add(1)
-			}
+	synctest.Test(t, func(t *testing.T) {
+		clk := newClock()
+		fake := newFake(map[string]*Result{
+			"tok_a": active(clk.Now().Add(time.Hour)),
+			"tok_b": active(clk.Now().Add(time.Hour)),
 		})
-	}
-	// Everyone is waiting once both lookups started and no caller is left
-	// outside; then let Hydra answer.
-	waitFor(t, func() bool { return fake.count("tok_a") == 1 && fake.count("tok_b") == 1 })
-	time.Sleep(50 * time.Millisecond)
-	close(fake.release)
-	wg.Wait()
-	if answered.Load() != 40 || fake.count("tok_a") != 1 || fake.count("tok_b") != 1 {
-		t.Errorf("%d of 40 answered with %d+%d lookups; want 40 with 1+1", answered.Load(), fake.count("tok_a"), fake.count("tok_b"))
-	}
+		fake.release = make(chan struct{})
+		c := NewCache(fake, CacheOptions{MaxTTL: time.Minute, Now: clk.Now})
+
+		var wg sync.WaitGroup
+		var answered atomic.Int32
+		for i := range 40 {
+			wg.Go(func() {
+				res, err := c.Introspect(context.Background(), []string{"tok_a", "tok_b"}[i%2])
+				if err == nil && res.Active {
+					answered.Add(1)
+				}
+			})
+		}
+		// Everyone is waiting, no caller is left outside; then let Hydra
+		// answer.
+		synctest.Wait()
+		if answered.Load() != 0 || fake.count("tok_a") != 1 || fake.count("tok_b") != 1 {
+			t.Errorf("with all 40 callers waiting: %d answered, %d+%d lookups; want none answered with 1+1", answered.Load(), fake.count("tok_a"), fake.count("tok_b"))
+		}
+		close(fake.release)
+		wg.Wait()
+		if answered.Load() != 40 || fake.count("tok_a") != 1 || fake.count("tok_b") != 1 {
+			t.Errorf("%d of 40 answered with %d+%d lookups; want 40 with 1+1", answered.Load(), fake.count("tok_a"), fake.count("tok_b"))
+		}
+	})
 }
 
 // A waiter that gives up gets its own context's error; the lookup goes on
 // for the others and fills the cache.
 func TestCacheWaiterGivesUp(t *testing.T) {
-	clk := newClock()
-	fake := newFake(map[string]*Result{"tok": active(clk.Now().Add(time.Hour))})
-	fake.release = make(chan struct{})
-	c := NewCache(fake, CacheOptions{MaxTTL: time.Minute, Now: clk.Now})
+	synctest.Test(t, func(t *testing.T) {
+		clk := newClock()
+		fake := newFake(map[string]*Result{"tok": active(clk.Now().Add(time.Hour))})
+		fake.release = make(chan struct{})
+		c := NewCache(fake, CacheOptions{MaxTTL: time.Minute, Now: clk.Now})
 
-	ctx, cancel := context.WithCancel(context.Background())
-	first := make(chan error, 1)
-	go func() { _, err := c.Introspect(ctx, "tok"); first <- err }()
-	waitFor(t, func() bool { return fake.count("tok") == 1 })
-	second := make(chan error, 1)
-	go func() { _, err := c.Introspect(context.Background(), "tok"); second <- err }()
-	cancel()
-	if err := <-first; !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled waiter: %v", err)
-	}
-	close(fake.release)
-	if err := <-second; err != nil {
-		t.Errorf("other waiter: %v", err)
-	}
-	if _, err := c.Introspect(context.Background(), "tok"); err != nil || fake.count("tok") != 1 {
-		t.Errorf("after the lookup: %v, %d lookups; want a cached answer", err, fake.count("tok"))
-	}
+		ctx, cancel := context.WithCancel(context.Background())
+		first := make(chan error, 1)
+		go func() { _, err := c.Introspect(ctx, "tok"); first <- err }()
+		synctest.Wait()
+		if n := fake.count("tok"); n != 1 {
+			t.Fatalf("%d lookups with the first caller waiting, want 1", n)
+		}
+		second := make(chan error, 1)
+		go func() { _, err := c.Introspect(context.Background(), "tok"); second <- err }()
+		synctest.Wait()
+		cancel()
+		if err := <-first; !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled waiter: %v", err)
+		}
+		close(fake.release)
+		if err := <-second; err != nil {
+			t.Errorf("other waiter: %v", err)
+		}
+		if _, err := c.Introspect(context.Background(), "tok"); err != nil || fake.count("tok") != 1 {
+			t.Errorf("after the lookup: %v, %d lookups; want a cached answer", err, fake.count("tok"))
+		}
+	})
 }
 
+// A lookup that hangs ends at the call timeout, exactly (synctest's clock).
 func TestCacheLookupTimeout(t *testing.T) {
-	fake := newFake(nil)
-	fake.release = make(chan struct{}) // never released
-	c := NewCache(fake, CacheOptions{MaxTTL: time.Minute, CallTimeout: 20 * time.Millisecond})
-	if _, err := c.Introspect(context.Background(), "tok"); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("hung lookup: %v, want the call timeout", err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		fake := newFake(nil)
+		fake.release = make(chan struct{}) // never released
+		const timeout = 20 * time.Millisecond
+		c := NewCache(fake, CacheOptions{MaxTTL: time.Minute, CallTimeout: timeout})
+		start := time.Now()
+		if _, err := c.Introspect(context.Background(), "tok"); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("hung lookup: %v, want the call timeout", err)
+		}
+		if d := time.Since(start); d != timeout {
+			t.Errorf("hung lookup answered after %s, want the call timeout, %s", d, timeout)
+		}
+	})
 }
 
 func TestCacheStaysBounded(t *testing.T) {
@@ -193,16 +215,5 @@ func TestCacheStaysBounded(t *testing.T) {
 	}
 	if n := c.entries.Len(); n > 10 {
 		t.Errorf("%d entries, want at most 10", n)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
