@@ -207,17 +207,6 @@ func listenerDB(t *testing.T, refuse *atomic.Bool) (Connect, string, *pgxpool.Po
 	}, name, admin
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // TestListen runs the listener against PostgreSQL: a notification on the
 // channel drops the entry; a listener whose connection is killed stops the
 // cache (every lookup reads the source) until it has reconnected.
@@ -238,7 +227,7 @@ func TestListen(t *testing.T) {
 		}})
 		close(stopped)
 	}()
-	eventually(t, "the listener", c.Listening)
+	pgtest.Eventually(t, "the listener", c.Listening)
 
 	// The id is this test's own: other tests may notify the same channel.
 	id := "conn-" + rand.Text()
@@ -250,12 +239,12 @@ func TestListen(t *testing.T) {
 		lookup(t, c, id)
 		return src.count(id) == before
 	}
-	eventually(t, "the entry to be kept", held)
+	pgtest.Eventually(t, "the entry to be kept", held)
 	if _, err := admin.Exec(t.Context(), `SELECT pg_notify($1, $2)`, contract.ConnectionChanged, id); err != nil {
 		t.Fatal(err)
 	}
 	n := src.count(id)
-	eventually(t, "the notification to drop the entry", func() bool { lookup(t, c, id); return src.count(id) > n })
+	pgtest.Eventually(t, "the notification to drop the entry", func() bool { lookup(t, c, id); return src.count(id) > n })
 
 	// Kill the listener's connection and keep it from reconnecting: the
 	// cache stops at once, and every lookup reads the source until the
@@ -264,7 +253,7 @@ func TestListen(t *testing.T) {
 	if _, err := admin.Exec(t.Context(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, appName); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the listener to notice", func() bool { return !c.Listening() })
+	pgtest.Eventually(t, "the listener to notice", func() bool { return !c.Listening() })
 	before := src.count(id)
 	lookup(t, c, id)
 	lookup(t, c, id)
@@ -272,13 +261,13 @@ func TestListen(t *testing.T) {
 		t.Errorf("without a listener: %d reads for two lookups, want 2", got)
 	}
 	refuse.Store(false)
-	eventually(t, "the listener to reconnect", c.Listening)
-	eventually(t, "the entry to be kept again", held)
+	pgtest.Eventually(t, "the listener to reconnect", c.Listening)
+	pgtest.Eventually(t, "the entry to be kept again", held)
 	n = src.count(id)
 	if _, err := admin.Exec(t.Context(), `SELECT pg_notify($1, $2)`, contract.ConnectionChanged, id); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "notifications after the reconnect", func() bool { lookup(t, c, id); return src.count(id) > n })
+	pgtest.Eventually(t, "notifications after the reconnect", func() bool { lookup(t, c, id); return src.count(id) > n })
 
 	cancel()
 	<-stopped

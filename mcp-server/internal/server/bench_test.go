@@ -20,6 +20,7 @@ import (
 	"github.com/mcp-oauth/mcp-server/internal/store"
 	"github.com/mcp-oauth/mcp-server/internal/store/storetest"
 	"github.com/mcp-oauth/mcp-server/internal/tools"
+	"github.com/mcp-oauth/ops/pgtest"
 )
 
 // BenchmarkToolCall measures whole tool calls through the real handler on
@@ -39,9 +40,7 @@ func BenchmarkToolCall(b *testing.B) {
 	defer cancel()
 	go cached.Listen(ctx, func(ctx context.Context) (*pgx.Conn, error) { return pgx.Connect(ctx, os.Getenv("DATABASE_URL")) },
 		storetest.Discard, conncache.ListenOptions{})
-	for !cached.Listening() {
-		time.Sleep(time.Millisecond)
-	}
+	pgtest.Eventually(b, "the listener", cached.Listening)
 	for _, tool := range []string{"whoami", "list_invoices"} {
 		for _, bc := range []struct {
 			name  string
