@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -186,28 +187,31 @@ func TestGate(t *testing.T) {
 		wantStatus int
 		wantAuthn  string // exact WWW-Authenticate; "" means absent
 		wantError  string // error code in the JSON body; "" when passed
+		// wantReason is the rule that rejected the token, as the gate logs it
+		// (rejection.reason); "" when no token rule rejected the request.
+		wantReason string
 	}{
 		{name: "no header", wantStatus: 401, wantAuthn: challenge, wantError: "unauthorized"},
 		{name: "basic scheme", auth: "Basic dXNlcjpwYXNz", wantStatus: 401, wantAuthn: challenge, wantError: "unauthorized"},
 		{name: "bearer without token", auth: "Bearer ", wantStatus: 401, wantAuthn: challenge, wantError: "unauthorized"},
 		{name: "bearer with two tokens", auth: "Bearer tok_good tok_good", wantStatus: 401, wantAuthn: challenge, wantError: "unauthorized"},
 		{name: "token with bad characters", auth: "Bearer tok_go\"od", wantStatus: 401, wantAuthn: challenge, wantError: "unauthorized"},
-		{name: "unknown token", auth: "Bearer tok_nope", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token"},
-		{name: "inactive", auth: "Bearer tok_inactive", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token"},
-		{name: "refresh token as bearer", auth: "Bearer tok_refresh", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token"},
-		{name: "wrong audience", auth: "Bearer tok_wrong-aud", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token"},
-		{name: "no audience", auth: "Bearer tok_no-aud", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token"},
-		{name: "expired", auth: "Bearer tok_expired", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token"},
-		{name: "no expiry", auth: "Bearer tok_no-exp", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token"},
-		{name: "no subject", auth: "Bearer tok_no-sub", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token"},
-		{name: "missing team claim", auth: "Bearer tok_no-team", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token"},
-		{name: "empty team claim", auth: "Bearer tok_empty-team", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token"},
-		{name: "numeric team claim", auth: "Bearer tok_numeric-team", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token"},
-		{name: "missing connection claim", auth: "Bearer tok_no-connection", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token"},
-		{name: "no ext at all", auth: "Bearer tok_no-ext", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token"},
-		{name: "unknown connection", auth: "Bearer tok_unknown-conn", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token"},
-		{name: "revoked connection", auth: "Bearer tok_revoked", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token"},
-		{name: "team mismatch", auth: "Bearer tok_team-mismatch", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token"},
+		{name: "unknown token", auth: "Bearer tok_nope", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token", wantReason: "inactive"},
+		{name: "inactive", auth: "Bearer tok_inactive", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token", wantReason: "inactive"},
+		{name: "refresh token as bearer", auth: "Bearer tok_refresh", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token", wantReason: "not_access_token"},
+		{name: "wrong audience", auth: "Bearer tok_wrong-aud", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token", wantReason: "wrong_audience"},
+		{name: "no audience", auth: "Bearer tok_no-aud", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token", wantReason: "wrong_audience"},
+		{name: "expired", auth: "Bearer tok_expired", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token", wantReason: "expired"},
+		{name: "no expiry", auth: "Bearer tok_no-exp", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token", wantReason: "expired"},
+		{name: "no subject", auth: "Bearer tok_no-sub", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token", wantReason: "no_subject"},
+		{name: "missing team claim", auth: "Bearer tok_no-team", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token", wantReason: "no_team"},
+		{name: "empty team claim", auth: "Bearer tok_empty-team", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token", wantReason: "no_team"},
+		{name: "numeric team claim", auth: "Bearer tok_numeric-team", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token", wantReason: "no_team"},
+		{name: "missing connection claim", auth: "Bearer tok_no-connection", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token", wantReason: "no_team"},
+		{name: "no ext at all", auth: "Bearer tok_no-ext", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token", wantReason: "no_team"},
+		{name: "unknown connection", auth: "Bearer tok_unknown-conn", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token", wantReason: "unknown_connection"},
+		{name: "revoked connection", auth: "Bearer tok_revoked", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token", wantReason: "revoked_connection"},
+		{name: "team mismatch", auth: "Bearer tok_team-mismatch", wantStatus: 401, wantAuthn: invalid, wantError: "invalid_token", wantReason: "team_mismatch"},
 		{name: "hydra answers 500", auth: "Bearer tok_hydra-500", wantStatus: 503, wantError: "temporarily_unavailable"},
 		{name: "hydra answers garbage", auth: "Bearer tok_hydra-garbage", wantStatus: 503, wantError: "temporarily_unavailable"},
 		{name: "database down", auth: "Bearer tok_db-down", wantStatus: 503, wantError: "temporarily_unavailable"},
@@ -275,6 +279,9 @@ func TestGate(t *testing.T) {
 			if w.Code != tt.wantStatus {
 				t.Fatalf("status = %d, want %d; body %s", w.Code, tt.wantStatus, w.Body)
 			}
+			if got := rejectedReasons(t, logs.Bytes()); !slices.Equal(got, wantReasons(tt.wantReason)) {
+				t.Errorf("rejected by %q, want %q; logs: %s", got, tt.wantReason, logs.String())
+			}
 			if got := w.Header().Get("WWW-Authenticate"); got != tt.wantAuthn {
 				t.Errorf("WWW-Authenticate =\n %s\nwant\n %s", got, tt.wantAuthn)
 			}
@@ -308,6 +315,33 @@ func TestGate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rejectedReasons returns the reasons of the gate's "rejected token" log
+// lines: which token rule refused the request.
+func rejectedReasons(t *testing.T, logs []byte) []string {
+	t.Helper()
+	var reasons []string
+	for line := range bytes.Lines(logs) {
+		var entry struct {
+			Msg    string `json:"msg"`
+			Reason string `json:"reason"`
+		}
+		if err := json.Unmarshal(line, &entry); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if entry.Msg == "rejected token" {
+			reasons = append(reasons, entry.Reason)
+		}
+	}
+	return reasons
+}
+
+func wantReasons(reason string) []string {
+	if reason == "" {
+		return nil
+	}
+	return []string{reason}
 }
 
 func TestGateIdentity(t *testing.T) {
