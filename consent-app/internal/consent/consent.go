@@ -25,7 +25,6 @@ import (
 	"github.com/mcp-oauth/consent-app/internal/firstparty"
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
 	"github.com/mcp-oauth/consent-app/internal/locale"
-	"github.com/mcp-oauth/consent-app/internal/login"
 	"github.com/mcp-oauth/consent-app/internal/store"
 	"github.com/mcp-oauth/consent-app/internal/telemetry"
 	"github.com/mcp-oauth/consent-app/internal/web"
@@ -174,7 +173,7 @@ func (h *Handler) Show(c *gin.Context) {
 func (h *Handler) Submit(c *gin.Context) {
 	challenge := c.PostForm("consent_challenge")
 	if err := h.CSRF.Verify(c.Request, "consent:"+challenge); err != nil {
-		web.Error(c.Writer, c.Request, h.Locale.For(c.Writer, c.Request, ""), http.StatusForbidden, "error.csrf.title", "error.csrf.message")
+		web.Error(c.Writer, c.Request, h.Locale.For(c.Writer, c.Request, ""), web.BadForm)
 		return
 	}
 	req, l, ok := h.consentRequest(c, challenge)
@@ -218,7 +217,7 @@ func (h *Handler) Submit(c *gin.Context) {
 		AccessTokenClaims: Claims(plan, connID, clientName(req.Client), stepUp(h.Known, req.Client)),
 	})
 	if err != nil {
-		login.HydraError(c, l, h.Log, err)
+		web.HydraError(c.Writer, c.Request, l, h.Log, err)
 		return
 	}
 	h.Log.InfoContext(c, "consent granted", "user_id", req.GetSubject(), "team_id", plan.Team.ID,
@@ -259,7 +258,7 @@ func (h *Handler) acceptFirstParty(c *gin.Context, l *locale.Localizer, req *hyd
 	}
 	redirect, err := h.Hydra.AcceptConsent(c, req.Challenge, hydraadmin.ConsentGrant{Scopes: scopes})
 	if err != nil {
-		login.HydraError(c, l, h.Log, err)
+		web.HydraError(c.Writer, c.Request, l, h.Log, err)
 		return
 	}
 	c.Redirect(http.StatusFound, redirect)
@@ -269,12 +268,12 @@ func (h *Handler) acceptFirstParty(c *gin.Context, l *locale.Localizer, req *hyd
 // with the request's ui_locales once it is known.
 func (h *Handler) consentRequest(c *gin.Context, challenge string) (*hydra.OAuth2ConsentRequest, *locale.Localizer, bool) {
 	if challenge == "" {
-		web.Error(c.Writer, c.Request, h.Locale.For(c.Writer, c.Request, ""), http.StatusBadRequest, "error.link.title", "error.link.message")
+		web.Error(c.Writer, c.Request, h.Locale.For(c.Writer, c.Request, ""), web.BadLink)
 		return nil, nil, false
 	}
 	req, err := h.Hydra.ConsentRequest(c, challenge)
 	if err != nil {
-		login.HydraError(c, h.Locale.For(c.Writer, c.Request, ""), h.Log, err)
+		web.HydraError(c.Writer, c.Request, h.Locale.For(c.Writer, c.Request, ""), h.Log, err)
 		return nil, nil, false
 	}
 	ar, _ := authorize.Parse(req.GetRequestUrl())
@@ -355,7 +354,7 @@ func ScopeTexts(l *locale.Localizer, requested []string) (read, write []ScopeTex
 func (h *Handler) reject(c *gin.Context, l *locale.Localizer, challenge string, rej hydraadmin.Rejection) {
 	redirect, err := h.Hydra.RejectConsent(c, challenge, rej)
 	if err != nil {
-		login.HydraError(c, l, h.Log, err)
+		web.HydraError(c.Writer, c.Request, l, h.Log, err)
 		return
 	}
 	c.Redirect(http.StatusFound, redirect)
@@ -363,7 +362,7 @@ func (h *Handler) reject(c *gin.Context, l *locale.Localizer, challenge string, 
 
 func (h *Handler) unavailable(c *gin.Context, l *locale.Localizer, op string, err error) {
 	h.Log.ErrorContext(c, op, "err", err)
-	web.Error(c.Writer, c.Request, l, http.StatusServiceUnavailable, "error.unavailable.title", "error.unavailable.message")
+	web.Error(c.Writer, c.Request, l, web.Unavailable)
 }
 
 func clientName(c *hydra.OAuth2Client) string {

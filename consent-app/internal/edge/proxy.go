@@ -95,13 +95,13 @@ func (p *Proxy) prepareAuthorize(w http.ResponseWriter, r *http.Request) bool {
 	l := func() *locale.Localizer { return p.Locale.For(w, r, q.Get("ui_locales")) }
 	// Only the query response mode carries the iss parameter we add.
 	if mode := q.Get("response_mode"); mode != "" && mode != "query" {
-		web.ErrorDetail(w, r, l(), http.StatusBadRequest, "error.flow.title", "edge.response_mode",
-			"response_mode="+mode+" is not supported; use response_mode=query.")
+		web.Error(w, r, l(), web.Problem{Status: http.StatusBadRequest, TitleID: "error.flow.title", TextID: "edge.response_mode",
+			Detail: "response_mode=" + mode + " is not supported; use response_mode=query."})
 		return false
 	}
 	if clientID := q.Get("client_id"); clientmeta.IsURL(clientID) {
 		if p.Clients == nil {
-			web.Error(w, r, l(), http.StatusBadRequest, "error.flow.title", "edge.url_client_id")
+			web.Error(w, r, l(), web.Problem{Status: http.StatusBadRequest, TitleID: "error.flow.title", TextID: "edge.url_client_id"})
 			return false
 		}
 		id, err := p.Clients.Resolve(r.Context(), clientID, q.Get("redirect_uri"))
@@ -109,12 +109,12 @@ func (p *Proxy) prepareAuthorize(w http.ResponseWriter, r *http.Request) bool {
 		switch {
 		case errors.As(err, &ce):
 			p.Log.InfoContext(r.Context(), "client metadata document refused", "client_id", clientID, "reason", ce.Description)
-			web.ErrorDetail(w, r, l(), http.StatusBadRequest, "edge.identify.title", "edge.identify.message", ce.Description)
+			web.Error(w, r, l(), web.Problem{Status: http.StatusBadRequest, TitleID: "edge.identify.title", TextID: "edge.identify.message", Detail: ce.Description})
 			return false
 		case err != nil:
 			p.Log.ErrorContext(r.Context(), "resolve client metadata document", "client_id", clientID, "err", err)
 			oautherr.SetRetryAfter(w.Header())
-			web.Error(w, r, l(), http.StatusServiceUnavailable, "error.unavailable.title", "error.unavailable.message")
+			web.Error(w, r, l(), web.Unavailable)
 			return false
 		}
 		q.Set("client_id", id)

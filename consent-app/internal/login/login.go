@@ -143,7 +143,7 @@ func (h *Handler) Show(c *gin.Context) {
 func (h *Handler) Submit(c *gin.Context) {
 	challenge := c.PostForm("login_challenge")
 	if err := h.CSRF.Verify(c.Request, "login:"+challenge); err != nil {
-		web.Error(c.Writer, c.Request, h.Locale.For(c.Writer, c.Request, ""), http.StatusForbidden, "error.csrf.title", "error.csrf.message")
+		web.Error(c.Writer, c.Request, h.Locale.For(c.Writer, c.Request, ""), web.BadForm)
 		return
 	}
 	req, l, ok := h.loginRequest(c, challenge)
@@ -175,7 +175,7 @@ func (h *Handler) Submit(c *gin.Context) {
 		return
 	case err != nil:
 		h.Log.ErrorContext(c, "look up user", "err", err)
-		web.Error(c.Writer, c.Request, l, http.StatusServiceUnavailable, "error.unavailable.title", "error.unavailable.message")
+		web.Error(c.Writer, c.Request, l, web.Unavailable)
 		return
 	}
 	h.Throttle.Succeed(account)
@@ -222,12 +222,12 @@ func (h *Handler) authenticate(ctx context.Context, email, pw string) (store.Use
 // the request's ui_locales once it is known.
 func (h *Handler) loginRequest(c *gin.Context, challenge string) (*hydra.OAuth2LoginRequest, *locale.Localizer, bool) {
 	if challenge == "" {
-		web.Error(c.Writer, c.Request, h.Locale.For(c.Writer, c.Request, ""), http.StatusBadRequest, "error.link.title", "error.link.message")
+		web.Error(c.Writer, c.Request, h.Locale.For(c.Writer, c.Request, ""), web.BadLink)
 		return nil, nil, false
 	}
 	req, err := h.Hydra.LoginRequest(c, challenge)
 	if err != nil {
-		HydraError(c, h.Locale.For(c.Writer, c.Request, ""), h.Log, err)
+		web.HydraError(c.Writer, c.Request, h.Locale.For(c.Writer, c.Request, ""), h.Log, err)
 		return nil, nil, false
 	}
 	ar, _ := authorize.Parse(req.RequestUrl)
@@ -248,25 +248,10 @@ func (h *Handler) form(c *gin.Context, l *locale.Localizer, status int, req *hyd
 
 func (h *Handler) redirect(c *gin.Context, l *locale.Localizer, to string, err error) {
 	if err != nil {
-		HydraError(c, l, h.Log, err)
+		web.HydraError(c.Writer, c.Request, l, h.Log, err)
 		return
 	}
 	// Hydra's redirect targets are its own URLs or the client's registered,
 	// exactly matched redirect URI; no user input reaches them.
 	c.Redirect(http.StatusFound, to)
-}
-
-// HydraError renders the page for a failed admin call: a challenge Hydra
-// does not accept (unknown, used, expired, malformed) is the user's to retry
-// from their app; anything else is our outage.
-func HydraError(c *gin.Context, l *locale.Localizer, log *slog.Logger, err error) {
-	if errors.Is(err, hydraadmin.ErrChallengeInvalid) || errors.Is(err, hydraadmin.ErrRejected) {
-		if errors.Is(err, hydraadmin.ErrRejected) {
-			log.WarnContext(c, "hydra refused a challenge", "err", err)
-		}
-		web.Error(c.Writer, c.Request, l, http.StatusBadRequest, "error.expired.title", "error.expired.message")
-		return
-	}
-	log.ErrorContext(c, "hydra admin call failed", "err", err)
-	web.Error(c.Writer, c.Request, l, http.StatusServiceUnavailable, "error.unavailable.title", "error.unavailable.message")
 }

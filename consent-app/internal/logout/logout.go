@@ -16,7 +16,6 @@ import (
 
 	"github.com/mcp-oauth/consent-app/internal/csrf"
 	"github.com/mcp-oauth/consent-app/internal/locale"
-	"github.com/mcp-oauth/consent-app/internal/login"
 	"github.com/mcp-oauth/consent-app/internal/store"
 	"github.com/mcp-oauth/consent-app/internal/web"
 )
@@ -71,7 +70,7 @@ func (h *Handler) Submit(c *gin.Context) {
 	l := h.Locale.For(c.Writer, c.Request, "")
 	challenge := c.PostForm("logout_challenge")
 	if err := h.CSRF.Verify(c.Request, "logout:"+challenge); err != nil {
-		web.Error(c.Writer, c.Request, l, http.StatusForbidden, "error.csrf.title", "error.csrf.message")
+		web.Error(c.Writer, c.Request, l, web.BadForm)
 		return
 	}
 	if _, ok := h.logoutRequest(c, l, challenge); !ok {
@@ -79,7 +78,7 @@ func (h *Handler) Submit(c *gin.Context) {
 	}
 	if c.PostForm("action") != "logout" {
 		if err := h.Hydra.RejectLogout(c, challenge); err != nil {
-			login.HydraError(c, l, h.Log, err)
+			web.HydraError(c.Writer, c.Request, l, h.Log, err)
 			return
 		}
 		web.Notice(c.Writer, c.Request, l, "logout.kept.title", "logout.kept.message")
@@ -87,7 +86,7 @@ func (h *Handler) Submit(c *gin.Context) {
 	}
 	redirect, err := h.Hydra.AcceptLogout(c, challenge)
 	if err != nil {
-		login.HydraError(c, l, h.Log, err)
+		web.HydraError(c.Writer, c.Request, l, h.Log, err)
 		return
 	}
 	h.CSRF.Renew(c.Writer)
@@ -102,12 +101,12 @@ func (h *Handler) Done(c *gin.Context) {
 
 func (h *Handler) logoutRequest(c *gin.Context, l *locale.Localizer, challenge string) (*hydra.OAuth2LogoutRequest, bool) {
 	if challenge == "" {
-		web.Error(c.Writer, c.Request, l, http.StatusBadRequest, "error.link.title", "error.link.message")
+		web.Error(c.Writer, c.Request, l, web.BadLink)
 		return nil, false
 	}
 	req, err := h.Hydra.LogoutRequest(c, challenge)
 	if err != nil {
-		login.HydraError(c, l, h.Log, err)
+		web.HydraError(c.Writer, c.Request, l, h.Log, err)
 		return nil, false
 	}
 	return req, true

@@ -135,8 +135,8 @@ func New(d Deps) http.Handler {
 
 	// Hydra sends the browser here when a flow fails before reaching the client.
 	r.GET("/error", func(c *gin.Context) {
-		web.ErrorDetail(c.Writer, c.Request, languages.For(c.Writer, c.Request, ""), http.StatusBadRequest,
-			"error.flow.title", "error.flow.message", c.Query("error_description"))
+		web.Error(c.Writer, c.Request, languages.For(c.Writer, c.Request, ""), web.Problem{Status: http.StatusBadRequest,
+			TitleID: "error.flow.title", TextID: "error.flow.message", Detail: c.Query("error_description")})
 	})
 	r.NoRoute(func(c *gin.Context) {
 		oautherr.Write(c.Writer, http.StatusNotFound, oautherr.New(oautherr.NotFound, "no such endpoint on the auth origin"))

@@ -150,7 +150,7 @@ func (h *Handler) viewer(c *gin.Context) (*viewer, bool) {
 // whatever the form carries.
 func (h *Handler) checkForm(c *gin.Context, v *viewer, action string) bool {
 	if err := h.CSRF.Verify(c.Request, h.purpose(v, action)); err != nil {
-		web.Error(c.Writer, c.Request, v.l, http.StatusForbidden, "error.csrf.title", "error.csrf.message")
+		web.Error(c.Writer, c.Request, v.l, web.BadForm)
 		return false
 	}
 	return true
@@ -475,7 +475,7 @@ func (h *Handler) problem(c *gin.Context, v *viewer, status int, titleID, textID
 
 func (h *Handler) unavailable(c *gin.Context, l *locale.Localizer, op string, err error) {
 	h.Log.ErrorContext(c, "settings: "+op, "err", err)
-	web.Error(c.Writer, c.Request, l, http.StatusServiceUnavailable, "error.unavailable.title", "error.unavailable.message")
+	web.Error(c.Writer, c.Request, l, web.Unavailable)
 }
 
 // render writes a settings page; the language switcher links to the page

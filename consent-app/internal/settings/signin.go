@@ -107,6 +107,11 @@ func (h *Handler) Login(c *gin.Context) {
 		oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce), oauth2.SetAuthURLParam("ui_locales", l.Lang())))
 }
 
+// signInExpired is the page for a sign-in that cannot be finished: its
+// cookie or state is gone, altered or from another issuer. Starting again
+// from the settings page mends it.
+var signInExpired = web.Problem{Status: http.StatusBadRequest, TitleID: "settings.signin.failed.title", TextID: "settings.signin.expired"}
+
 // Callback handles GET /settings/callback, where Hydra sends the browser
 // back with a code.
 func (h *Handler) Callback(c *gin.Context) {
@@ -114,22 +119,22 @@ func (h *Handler) Callback(c *gin.Context) {
 	fields, ok := h.sealer.open("signin", h.cookies.get(c.Request, signInCookie), h.now())
 	h.cookies.clear(c.Writer, signInCookie)
 	if !ok || len(fields) != 4 {
-		web.Error(c.Writer, c.Request, l, http.StatusBadRequest, "settings.signin.failed.title", "settings.signin.expired")
+		web.Error(c.Writer, c.Request, l, signInExpired)
 		return
 	}
 	state, nonce, verifier, next := fields[0], fields[1], fields[2], fields[3]
 	q := c.Request.URL.Query()
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1 {
-		web.Error(c.Writer, c.Request, l, http.StatusBadRequest, "settings.signin.failed.title", "settings.signin.expired")
+		web.Error(c.Writer, c.Request, l, signInExpired)
 		return
 	}
 	if e := q.Get("error"); e != "" {
-		web.ErrorDetail(c.Writer, c.Request, l, http.StatusBadRequest, "settings.signin.failed.title", "settings.signin.refused", q.Get("error_description"))
+		web.Error(c.Writer, c.Request, l, web.Problem{Status: http.StatusBadRequest, TitleID: "settings.signin.failed.title", TextID: "settings.signin.refused", Detail: q.Get("error_description")})
 		return
 	}
 	// RFC 9207: the edge adds iss to every authorization response.
 	if iss := q.Get("iss"); iss != "" && iss != h.signIn.issuer {
-		web.Error(c.Writer, c.Request, l, http.StatusBadRequest, "settings.signin.failed.title", "settings.signin.expired")
+		web.Error(c.Writer, c.Request, l, signInExpired)
 		return
 	}
 	userID, err := h.signIn.finish(c, q.Get("code"), verifier, nonce)
@@ -137,15 +142,15 @@ func (h *Handler) Callback(c *gin.Context) {
 	switch {
 	case errors.As(err, &refused) && refused.Response != nil && refused.Response.StatusCode >= 500:
 		h.Log.ErrorContext(c, "settings sign-in: Hydra's token endpoint failed", "status", refused.Response.StatusCode)
-		web.Error(c.Writer, c.Request, l, http.StatusServiceUnavailable, "error.unavailable.title", "error.unavailable.message")
+		web.Error(c.Writer, c.Request, l, web.Unavailable)
 		return
 	case errors.As(err, &refused) || errors.Is(err, errBadIDToken):
 		h.Log.WarnContext(c, "settings sign-in refused", "err", err)
-		web.Error(c.Writer, c.Request, l, http.StatusBadRequest, "settings.signin.failed.title", "settings.signin.expired")
+		web.Error(c.Writer, c.Request, l, signInExpired)
 		return
 	case err != nil:
 		h.Log.ErrorContext(c, "settings sign-in: token exchange", "err", err)
-		web.Error(c.Writer, c.Request, l, http.StatusServiceUnavailable, "error.unavailable.title", "error.unavailable.message")
+		web.Error(c.Writer, c.Request, l, web.Unavailable)
 		return
 	}
 	h.startSession(c.Writer, userID)

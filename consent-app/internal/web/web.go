@@ -5,11 +5,13 @@ package web
 
 import (
 	"embed"
+	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
 
+	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
 	"github.com/mcp-oauth/consent-app/internal/locale"
 )
 
@@ -86,15 +88,48 @@ type Message struct {
 	Problem bool
 }
 
-// Error renders an error page from message ids. The language switcher is
-// offered on GET requests, which a link can repeat.
-func Error(w http.ResponseWriter, r *http.Request, l *locale.Localizer, status int, titleID, textID string) {
-	ErrorDetail(w, r, l, status, titleID, textID, "")
+// Problem is an error page: its status, the message ids of its title and
+// text, and optionally a detail line we cannot translate (such as Hydra's
+// error text or a client developer's mistake).
+type Problem struct {
+	Status  int
+	TitleID string
+	TextID  string
+	Detail  string
 }
 
-// ErrorDetail is Error with an untranslated detail line.
-func ErrorDetail(w http.ResponseWriter, r *http.Request, l *locale.Localizer, status int, titleID, textID, detail string) {
-	Render(w, status, "message.html", NewView(l, selfIfGet(r), titleID, Message{Text: l.T(textID), Detail: detail, Problem: true}))
+// The error pages every flow step may show.
+var (
+	// BadForm: the form's CSRF token is missing or does not match.
+	BadForm = Problem{Status: http.StatusForbidden, TitleID: "error.csrf.title", TextID: "error.csrf.message"}
+	// BadLink: a flow step was opened without its challenge.
+	BadLink = Problem{Status: http.StatusBadRequest, TitleID: "error.link.title", TextID: "error.link.message"}
+	// Expired: Hydra does not accept the challenge (unknown, used, expired).
+	Expired = Problem{Status: http.StatusBadRequest, TitleID: "error.expired.title", TextID: "error.expired.message"}
+	// Unavailable: our outage (Hydra's admin API, the database).
+	Unavailable = Problem{Status: http.StatusServiceUnavailable, TitleID: "error.unavailable.title", TextID: "error.unavailable.message"}
+)
+
+// Error renders the error page p: the one writer of the auth origin's HTML
+// error pages. The language switcher is offered on GET requests, which a
+// link can repeat.
+func Error(w http.ResponseWriter, r *http.Request, l *locale.Localizer, p Problem) {
+	Render(w, p.Status, "message.html", NewView(l, selfIfGet(r), p.TitleID, Message{Text: l.T(p.TextID), Detail: p.Detail, Problem: true}))
+}
+
+// HydraError renders the page for a failed Hydra admin call: a challenge
+// Hydra does not accept (unknown, used, expired, malformed) is the user's to
+// retry from their app; anything else is our outage.
+func HydraError(w http.ResponseWriter, r *http.Request, l *locale.Localizer, log *slog.Logger, err error) {
+	if errors.Is(err, hydraadmin.ErrChallengeInvalid) || errors.Is(err, hydraadmin.ErrRejected) {
+		if errors.Is(err, hydraadmin.ErrRejected) {
+			log.WarnContext(r.Context(), "hydra refused a challenge", "err", err)
+		}
+		Error(w, r, l, Expired)
+		return
+	}
+	log.ErrorContext(r.Context(), "hydra admin call failed", "err", err)
+	Error(w, r, l, Unavailable)
 }
 
 // Notice renders an informational page, such as "you are signed out".
