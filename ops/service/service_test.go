@@ -155,7 +155,9 @@ func TestHealthcheck(t *testing.T) {
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	s := Service[testConfig]{
-		Load:     func() testConfig { return testConfig{common: Common{ListenAddr: ln.Addr().String()}, err: errors.New("invalid")} },
+		Load: func() testConfig {
+			return testConfig{common: Common{ListenAddr: ln.Addr().String()}, err: errors.New("invalid")}
+		},
 		Commands: []Command[testConfig]{Healthcheck[testConfig]()},
 	}
 	if err := s.Run(t.Context(), []string{"healthcheck"}, discard, new(slog.LevelVar), io.Discard); err == nil {
@@ -372,5 +374,48 @@ func TestMigrateTakesTheLock(t *testing.T) {
 	defer cancel()
 	if err := Migrate(ctx, pool, func(context.Context) error { return nil }); err != nil {
 		t.Errorf("after a failed migration: %v", err)
+	}
+}
+
+// A command that needs the database gets an open pool, closed when it
+// returns; one that cannot reach the database does not run.
+func TestRunOpensThePool(t *testing.T) {
+	_, url, _ := pgtest.Schema(t, "service")
+	tests := []struct {
+		name, url, wantErr string
+	}{
+		{"reachable", url, ""},
+		{"unreachable", "postgres://app@127.0.0.1:1/db?connect_timeout=1", "connect to database"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ran := false
+			var pool interface{ Ping(context.Context) error }
+			s := Service[testConfig]{
+				Load: func() testConfig { return testConfig{common: Common{Mode: envconfig.Development, DatabaseURL: tt.url}} },
+				Pool: PoolOptions{PingOnAcquire: true},
+				Commands: []Command[testConfig]{{Name: "migrate", Needs: NeedsDatabase, Run: func(ctx context.Context, env Env[testConfig]) error {
+					ran = true
+					if env.Pool == nil || env.Pool.Config().ShouldPing == nil {
+						t.Fatal("no pool, or not the configured one")
+					}
+					pool = env.Pool
+					return env.Pool.Ping(ctx)
+				}}},
+			}
+			err := s.Run(t.Context(), nil, discard, new(slog.LevelVar), io.Discard)
+			if tt.wantErr == "" {
+				if err != nil || !ran {
+					t.Fatalf("ran %v, error %v", ran, err)
+				}
+				if pool.Ping(t.Context()) == nil {
+					t.Error("the pool is still open after the command")
+				}
+				return
+			}
+			if ran || err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ran %v, error %v, want %q", ran, err, tt.wantErr)
+			}
+		})
 	}
 }
