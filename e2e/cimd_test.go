@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/mcp-oauth/catalog/demo"
 	"github.com/mcp-oauth/e2e/browser"
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -34,7 +35,7 @@ func TestGoSDKClientMetadataDocument(t *testing.T) {
 	handler, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
 		ClientIDMetadataDocumentConfig: &auth.ClientIDMetadataDocumentConfig{URL: clientID},
 		RedirectURL:                    redirect,
-		AuthorizationCodeFetcher:       recordingFetcher(as(alice, "Globex"), &seen),
+		AuthorizationCodeFetcher:       recordingFetcher(as(alice, demo.Globex.Name), &seen),
 		RequestRefreshToken:            true,
 		NewTokenSource: func(ctx context.Context, c *oauth2.Config, t *oauth2.Token) (oauth2.TokenSource, error) {
 			mu.Lock()

@@ -12,6 +12,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 	"golang.org/x/oauth2"
+
+	"github.com/mcp-oauth/catalog/demo"
 )
 
 // TestClaudeCodeShape replays Claude Code's requests byte for byte where it
@@ -74,7 +76,7 @@ func TestClaudeCodeShape(t *testing.T) {
 		Endpoint: oauth2.Endpoint{AuthURL: asm.AuthorizationEndpoint, TokenURL: asm.TokenEndpoint, AuthStyle: oauth2.AuthStyleInParams}}
 	verifier, state := oauth2.GenerateVerifier(), rand.Text()
 	resource := oauth2.SetAuthURLParam("resource", prm.Resource)
-	a, err := approve(cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), resource), as(alice, "Acme Corp"))
+	a, err := approve(cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), resource), as(alice, demo.Acme.Name))
 	if err != nil {
 		t.Fatal(err)
 	}

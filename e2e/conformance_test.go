@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/mcp-oauth/catalog"
+	"github.com/mcp-oauth/catalog/demo"
 	"github.com/mcp-oauth/e2e/stack"
 )
 
@@ -55,7 +56,7 @@ func TestConformanceAuthorization(t *testing.T) {
 	p := startSuite(ctx, t, "authorization", "--url", st.IssuerURL, "--client-id", clientID,
 		"--resource", st.MCPURL, "-p", strconv.Itoa(port), "-o", out)
 	authURL := p.lineWithPrefix(ctx, t, st.IssuerURL+"/")
-	a, err := within(ctx, t, "the sign-in and consent", func() (*approval, error) { return approve(authURL, as(alice, "Acme Corp")) })
+	a, err := within(ctx, t, "the sign-in and consent", func() (*approval, error) { return approve(authURL, as(alice, demo.Acme.Name)) })
 	if err != nil {
 		t.Fatalf("approve the suite's authorization request: %v\n%s", err, p.output())
 	}
@@ -86,7 +87,7 @@ func TestConformanceServer(t *testing.T) {
 	// with no arguments, which creates nothing) to probe the header checks,
 	// and a 403 for a missing scope would answer before them.
 	c, err := within(ctx, t, "the connection", func() (*connection, error) {
-		return mcpConnect(ctx, "e2e "+t.Name(), "http://127.0.0.1:53682/callback", fetcher(as(alice, "Acme Corp")),
+		return mcpConnect(ctx, "e2e "+t.Name(), "http://127.0.0.1:53682/callback", fetcher(as(alice, demo.Acme.Name)),
 			connectOptions{scopeFilter: askFor(catalog.Names()...)})
 	})
 	if err != nil {

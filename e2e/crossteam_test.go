@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mcp-oauth/catalog"
+	"github.com/mcp-oauth/catalog/demo"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -25,7 +26,7 @@ type teamView struct {
 // other team's ids and cursors: each answer is "not found", exactly like an
 // id that does not exist, or holds only the caller's own team.
 func TestCrossTeamMatrix(t *testing.T) {
-	acme := view(t, "acme", "ACME-", as(alice, "Acme Corp"))
+	acme := view(t, "acme", "ACME-", as(alice, demo.Acme.Name))
 	globex := view(t, "globex", "GLOBEX-", person{email: "bob@example.com", password: "bob-demo-password"})
 
 	for _, pair := range [][2]*teamView{{acme, globex}, {globex, acme}} {

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/mcp-oauth/catalog/demo"
 	"github.com/mcp-oauth/e2e/stack"
 )
 
@@ -244,8 +245,8 @@ func checkAnswers(t *testing.T, what string, answers []mcpAnswer, from, to time.
 // introspection cache meanwhile, as designed (TestHydraOutage).
 func hydraKilled(t *testing.T, k *kit) {
 	ctx := t.Context()
-	cached := k.token(t, as(alice, "Acme Corp"), "invoices:read")
-	unseen := k.token(t, as(alice, "Acme Corp"), "invoices:read").AccessToken
+	cached := k.token(t, as(alice, demo.Acme.Name), "invoices:read")
+	unseen := k.token(t, as(alice, demo.Acme.Name), "invoices:read").AccessToken
 	warm := k.callMCP(ctx, cached.AccessToken)
 	if warm.kind() != "result" {
 		t.Fatalf("before the fault: %s", warm.kind())
@@ -314,7 +315,7 @@ func recovered(l *load, back time.Time) bool {
 // nothing that was committed is lost.
 func postgresRestarted(t *testing.T, k *kit) {
 	ctx := t.Context()
-	tok := k.token(t, as(alice, "Acme Corp"), "invoices:read")
+	tok := k.token(t, as(alice, demo.Acme.Name), "invoices:read")
 	before := k.rows(t)
 
 	steady := k.startLoad(tok.AccessToken, 2, 50*time.Millisecond)
@@ -332,7 +333,7 @@ func postgresRestarted(t *testing.T, k *kit) {
 	attempts := 0
 	for deadline := back.Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		attempts++
-		if fresh, lastErr = k.tryToken(ctx, k.clientID, as(alice, "Acme Corp"), "invoices:read"); lastErr == nil {
+		if fresh, lastErr = k.tryToken(ctx, k.clientID, as(alice, demo.Acme.Name), "invoices:read"); lastErr == nil {
 			break
 		}
 		// Hydra v2.3 does not check its pooled connections: one the
@@ -375,7 +376,7 @@ func postgresRestarted(t *testing.T, k *kit) {
 // submitting the same page again completes the connection — exactly one.
 func consentAppCrash(t *testing.T, k *kit) {
 	ctx := t.Context()
-	loadToken := k.token(t, as(alice, "Acme Corp"), "invoices:read").AccessToken
+	loadToken := k.token(t, as(alice, demo.Acme.Name), "invoices:read").AccessToken
 	steady := k.startLoad(loadToken, 1, 100*time.Millisecond)
 	rowsBefore := k.rows(t)
 	before := k.connections(t, alice)
@@ -383,7 +384,7 @@ func consentAppCrash(t *testing.T, k *kit) {
 	verifier := oauth2.GenerateVerifier()
 	b := k.browser(t)
 	f := k.consentFormFor(t, b, alice, verifier)
-	if err := f.Choose("team_id", "Acme Corp"); err != nil {
+	if err := f.Choose("team_id", demo.Acme.Name); err != nil {
 		t.Fatal(err)
 	}
 	if err := k.st.SignalServer(stack.Hydra, syscall.SIGSTOP); err != nil {

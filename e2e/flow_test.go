@@ -10,12 +10,14 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/oauth2"
+
+	"github.com/mcp-oauth/catalog/demo"
 )
 
-var alice = person{email: "alice@example.com", password: "alice-demo-password"}
+var alice = person{email: demo.Alice.Email, password: demo.Alice.Password}
 
 // carol has an account and no team.
-var carol = person{email: "carol@example.com", password: "carol-demo-password"}
+var carol = person{email: demo.Carol.Email, password: demo.Carol.Password}
 
 func as(p person, team string) person { p.team = team; return p }
 
@@ -23,7 +25,7 @@ func as(p person, team string) person { p.team = team; return p }
 // of one user into two teams, refresh, revocation, and tokens the MCP server
 // must refuse.
 func TestWholeFlow(t *testing.T) {
-	acme, err := connect(t, as(alice, "Acme Corp"))
+	acme, err := connect(t, as(alice, demo.Acme.Name))
 	if err != nil {
 		t.Fatalf("connect as alice to Acme: %v", err)
 	}
@@ -37,7 +39,7 @@ func TestWholeFlow(t *testing.T) {
 	}
 	assertInvoices(t, acme, "ACME-")
 
-	globex, err := connect(t, as(alice, "Globex"))
+	globex, err := connect(t, as(alice, demo.Globex.Name))
 	if err != nil {
 		t.Fatalf("connect as alice to Globex: %v", err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/oauth2"
 
+	"github.com/mcp-oauth/catalog/demo"
 	"github.com/mcp-oauth/e2e/browser"
 	"github.com/mcp-oauth/e2e/stack"
 )
@@ -154,7 +155,7 @@ type secret struct {
 	credential  bool
 }
 
-var bob = person{email: "bob@example.com", password: "bob-demo-password"}
+var bob = person{email: demo.Bob.Email, password: demo.Bob.Password}
 
 func newKit(t *testing.T, s *stack.Stack) *kit {
 	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(matrixAddr)}, Timeout: 10 * time.Second}
@@ -459,7 +460,7 @@ func (k *kit) tokenRequest(t *testing.T, form url.Values) reply {
 func (k *kit) code(t *testing.T) (code, verifier string) {
 	t.Helper()
 	verifier = oauth2.GenerateVerifier()
-	pg, err := k.approval(k.clientID, as(alice, "Acme Corp"), "invoices:read offline_access", verifier)
+	pg, err := k.approval(k.clientID, as(alice, demo.Acme.Name), "invoices:read offline_access", verifier)
 	if err != nil || pg.LeftOrigin == nil || pg.LeftOrigin.Query().Get("code") == "" {
 		t.Fatalf("approval: %v %+v", err, pg)
 	}
@@ -817,7 +818,7 @@ func (k *kit) settingsBrowser(t *testing.T, p person) *browser.Browser {
 // an id that does not exist, and changes nothing.
 func (k *kit) settingsCases() []hostileCase {
 	t := k.t
-	victim := k.token(t, as(alice, "Acme Corp"), "invoices:read")
+	victim := k.token(t, as(alice, demo.Acme.Name), "invoices:read")
 	conn, _ := k.introspectExt(t, victim.AccessToken)["connection_id"].(string)
 	var aliceID string
 	k.queryRow(t, `SELECT id::text FROM users WHERE email = $1`, []any{alice.email}, &aliceID)
@@ -1008,13 +1009,13 @@ func tampered(tok string) string {
 
 func (k *kit) mcpCases() []hostileCase {
 	t := k.t
-	aliceTok := k.token(t, as(alice, "Acme Corp"), "invoices:read offline_access")
+	aliceTok := k.token(t, as(alice, demo.Acme.Name), "invoices:read offline_access")
 	bobTok := k.token(t, bob, "invoices:read offline_access")
-	writer := k.token(t, as(alice, "Acme Corp"), "invoices:read invoices:write")
+	writer := k.token(t, as(alice, demo.Acme.Name), "invoices:read invoices:write")
 
 	// A token revoked at Hydra before the MCP server ever saw it (a seen
 	// token may be served from the introspection cache for its TTL).
-	revoked := k.token(t, as(alice, "Acme Corp"), "invoices:read")
+	revoked := k.token(t, as(alice, demo.Acme.Name), "invoices:read")
 	resp, err := http.PostForm(k.st.IssuerURL+"/oauth2/revoke", url.Values{"token": {revoked.AccessToken}, "client_id": {k.clientID}})
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("revoke: %v %v", err, resp)
@@ -1022,7 +1023,7 @@ func (k *kit) mcpCases() []hostileCase {
 	resp.Body.Close()
 
 	// A token whose connection was revoked in the database.
-	cut := k.token(t, as(alice, "Acme Corp"), "invoices:read")
+	cut := k.token(t, as(alice, demo.Acme.Name), "invoices:read")
 	connID, _ := k.introspectExt(t, cut.AccessToken)["connection_id"].(string)
 	revokeConnection(t, connID)
 
@@ -1030,7 +1031,7 @@ func (k *kit) mcpCases() []hostileCase {
 	short := k.registerOK(t, metadata(set("client_name", "short-lived tokens")))
 	adminJSON(t, http.MethodPut, "/admin/clients/"+short.ClientID+"/lifespans",
 		map[string]any{"authorization_code_grant_access_token_lifespan": "1s"}, &map[string]any{})
-	expired := k.tokenFor(t, short.ClientID, as(alice, "Acme Corp"), "invoices:read")
+	expired := k.tokenFor(t, short.ClientID, as(alice, demo.Acme.Name), "invoices:read")
 
 	otherAudience := adminIssuedToken(t, "https://other.example/api")
 	k.addSecret("the other audience's token", otherAudience)

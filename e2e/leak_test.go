@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/mcp-oauth/catalog/demo"
 	"github.com/mcp-oauth/e2e/browser"
 	"github.com/mcp-oauth/e2e/stack"
 )
@@ -232,7 +233,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if err != nil {
 		t.Fatalf("consent form: %v (HTTP %d)", err, page.Status)
 	}
-	if err := form.Choose("team_id", "Acme Corp"); err != nil {
+	if err := form.Choose("team_id", demo.Acme.Name); err != nil {
 		t.Fatal(err)
 	}
 	if page, err = b.Submit(form, "action", "allow"); err != nil || page.LeftOrigin == nil {

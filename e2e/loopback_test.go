@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/mcp-oauth/catalog/demo"
 	"github.com/mcp-oauth/e2e/browser"
 )
 
@@ -68,7 +69,7 @@ func loopbackLoginPage(t *testing.T, clientID, redirect string, checkConsent fun
 		Endpoint: oauth2.Endpoint{AuthURL: st.IssuerURL + "/oauth2/auth", TokenURL: st.IssuerURL + "/oauth2/token", AuthStyle: oauth2.AuthStyleInParams}}
 	verifier, state := oauth2.GenerateVerifier(), rand.Text()
 	resource := oauth2.SetAuthURLParam("resource", st.MCPURL)
-	a, err := approve(cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), resource), as(alice, "Acme Corp"))
+	a, err := approve(cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), resource), as(alice, demo.Acme.Name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcp-oauth/catalog/demo"
 	"github.com/mcp-oauth/e2e/internal/freeport"
 )
 
@@ -28,7 +29,7 @@ func TestMCPRemote(t *testing.T) {
 
 	p.lineContaining(t, p.stderr, "Please authorize this client by visiting:")
 	authURL := strings.TrimSpace(p.line(t, p.stderr, "the URL after the prompt"))
-	a, err := approve(authURL, as(alice, "Globex"))
+	a, err := approve(authURL, as(alice, demo.Globex.Name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/mcp-oauth/catalog/demo"
 )
 
 // TestOperations checks what operators rely on: readiness, request ids, and
@@ -13,7 +15,7 @@ import (
 func TestOperations(t *testing.T) {
 	// One registration, consent and token exchange, and two tool calls on
 	// one token (the second verified from the cache), for the counters below.
-	c, err := connect(t, as(alice, "Acme Corp"))
+	c, err := connect(t, as(alice, demo.Acme.Name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcp-oauth/catalog/demo"
 )
 
 // TestHydraOutage stops Hydra. A token the MCP server has not verified yet
@@ -14,7 +16,7 @@ import (
 // Hydra is back, the same token works. A token verified just before the
 // outage keeps working from the introspection cache meanwhile.
 func TestHydraOutage(t *testing.T) {
-	c, err := connect(t, as(alice, "Acme Corp"))
+	c, err := connect(t, as(alice, demo.Acme.Name))
 	if err != nil {
 		t.Fatal(err)
 	}

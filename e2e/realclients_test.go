@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/mcp-oauth/catalog/demo"
 	"github.com/mcp-oauth/e2e/stack"
 )
 
@@ -80,7 +81,7 @@ func TestClaudeCode(t *testing.T) {
 	login.expect(regexp.MustCompile(`paste the redirect URL here`), cliStep)
 	req.check(t, claudeCode)
 
-	redirect := approveInChromium(t, req, claudeCode, as(alice, "Acme Corp"))
+	redirect := approveInChromium(t, req, claudeCode, as(alice, demo.Acme.Name))
 	req.checkResponse(t, redirect)
 	login.typeLine(redirect.String())
 	login.expect(regexp.MustCompile(`Authenticated with "acme"`), cliStep)
@@ -119,7 +120,7 @@ func TestCodex(t *testing.T) {
 func codexLogin(t *testing.T, home string, term *terminal) {
 	req := authRequest(t, term.expect(authURLPattern(), cliStep)[0])
 	req.check(t, codexCLI)
-	a, err := approve(req.url, as(alice, "Acme Corp"))
+	a, err := approve(req.url, as(alice, demo.Acme.Name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +197,7 @@ func TestGeminiCLI(t *testing.T) {
 
 	req := authRequest(t, waitForLine(t, filepath.Join(home, "browser-opened"), cliStep))
 	req.check(t, geminiCLI)
-	a, err := approve(req.url, as(alice, "Acme Corp"))
+	a, err := approve(req.url, as(alice, demo.Acme.Name))
 	if err != nil {
 		t.Fatal(err)
 	}

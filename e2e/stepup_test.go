@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/mcp-oauth/catalog/demo"
 )
 
 // exchange is one MCP request as it went over the wire.
@@ -57,7 +59,7 @@ func onlyScopes(allowed ...string) func([]string) []string {
 func TestStepUp(t *testing.T) {
 	var approvals []*approval
 	wire := &wireLog{}
-	c, err := connectWith(t, recordingFetcher(as(alice, "Acme Corp"), &approvals), connectOptions{
+	c, err := connectWith(t, recordingFetcher(as(alice, demo.Acme.Name), &approvals), connectOptions{
 		// The server suggests the baseline (invoices:read accounting:read);
 		// this client takes invoices:read only, and later what a challenge
 		// asks for among the invoice scopes.

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"path/filepath"
 	"testing"
+
+	"github.com/mcp-oauth/catalog/demo"
 )
 
 // sdkEvent is a line of e2e/node/ts-sdk-client.mjs.
@@ -54,7 +56,7 @@ func TestTypeScriptSDKClient(t *testing.T) {
 	if q.Get("resource") != st.MCPURL || q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" {
 		t.Fatalf("authorization request %s lacks resource or S256 PKCE", authURL)
 	}
-	a, err := approve(authURL.String(), as(alice, "Acme Corp"))
+	a, err := approve(authURL.String(), as(alice, demo.Acme.Name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcp-oauth/catalog/demo"
 )
 
 // versionLog records the MCP-Protocol-Version header of each request.
@@ -29,7 +31,7 @@ func (v *versionLog) RoundTrip(r *http.Request) (*http.Response, error) {
 // version (a 2026-07-28 client starts with server/discover instead of
 // initialize), then the same steps as raw HTTP.
 func TestProtocolVersions(t *testing.T) {
-	c, err := connect(t, as(alice, "Acme Corp"))
+	c, err := connect(t, as(alice, demo.Acme.Name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,19 +17,22 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/mcp-oauth/catalog"
+	"github.com/mcp-oauth/catalog/demo"
 	"github.com/mcp-oauth/e2e/browser"
 	"github.com/mcp-oauth/e2e/internal/load"
 )
 
-// The person who signs in during the dances (docs/design.md, "Demo data").
-const (
-	benchEmail    = "alice@example.com"
-	benchPassword = "alice-demo-password"
-	benchTeam     = "Acme Corp"
-	// benchRedirect is never listened on: the dance reads the code from
-	// the redirect itself.
-	benchRedirect = "http://127.0.0.1:53682/callback"
+// The person who signs in during the dances: the demo data's Alice, in Acme
+// Corp (package demo).
+var (
+	benchEmail    = demo.Alice.Email
+	benchPassword = demo.Alice.Password
+	benchTeam     = demo.Acme.Name
 )
+
+// benchRedirect is never listened on: the dance reads the code from the
+// redirect itself.
+const benchRedirect = "http://127.0.0.1:53682/callback"
 
 // grant is what one dance obtained: an access token and the connection
 // behind it.

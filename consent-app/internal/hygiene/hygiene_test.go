@@ -9,6 +9,7 @@ import (
 
 	hydra "github.com/ory/hydra-client-go/v2"
 
+	"github.com/mcp-oauth/catalog/demo"
 	"github.com/mcp-oauth/consent-app/internal/firstparty"
 	"github.com/mcp-oauth/consent-app/internal/revocation"
 	"github.com/mcp-oauth/consent-app/internal/store"
@@ -104,16 +105,16 @@ func TestJobRun(t *testing.T) {
 		client("active", dcr, old),
 		firstPartyClient(old),
 	}}
-	idle := db.Connect(t, "alice@example.com", "acme", "idle")
+	idle := db.Connect(t, demo.Alice.Email, demo.Acme.Slug, "idle")
 	if _, err := db.Pool.Exec(ctx, `UPDATE connections SET created_at = $2, last_used_at = $2 WHERE id = $1`, idle, old); err != nil {
 		t.Fatal(err)
 	}
-	active := db.Connect(t, "alice@example.com", "acme", "active")
+	active := db.Connect(t, demo.Alice.Email, demo.Acme.Slug, "active")
 	if _, err := db.Pool.Exec(ctx, `UPDATE connections SET created_at = $2, last_used_at = $3 WHERE id = $1`, active, old, now.Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	// A revocation whose Hydra call failed earlier.
-	pending := db.Connect(t, "bob@example.com", "globex", "active")
+	pending := db.Connect(t, demo.Bob.Email, demo.Globex.Slug, "active")
 	if _, err := db.Pool.Exec(ctx, `UPDATE connections SET revoked_at = now() WHERE id = $1`, pending); err != nil {
 		t.Fatal(err)
 	}

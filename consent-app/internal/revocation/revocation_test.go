@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mcp-oauth/catalog/demo"
 	"github.com/mcp-oauth/consent-app/internal/membership"
 	"github.com/mcp-oauth/consent-app/internal/revocation"
 	"github.com/mcp-oauth/consent-app/internal/store"
@@ -36,9 +37,9 @@ func (h *hydra) calls() []store.Grant {
 	return slices.Clone(h.revoked)
 }
 
-const (
-	alice = "alice@example.com"
-	bob   = "bob@example.com"
+var (
+	alice = demo.Alice.Email
+	bob   = demo.Bob.Email
 )
 
 // Hydra's consent for a user and client goes with their last connection of

@@ -23,6 +23,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/mcp-oauth/catalog/demo"
 	"github.com/mcp-oauth/consent-app/internal/csrf"
 	"github.com/mcp-oauth/consent-app/internal/firstparty"
 	"github.com/mcp-oauth/consent-app/internal/locale"
@@ -31,10 +32,12 @@ import (
 	"github.com/mcp-oauth/consent-app/internal/store/storetest"
 )
 
-const (
-	cookieSecret = "settings-test-cookie-secret-0123456789"
-	alice        = "alice@example.com" // acme owner, globex member
-	bob          = "bob@example.com"   // globex admin
+const cookieSecret = "settings-test-cookie-secret-0123456789"
+
+// The demo users the tests act as (storetest seeds them).
+var (
+	alice = demo.Alice.Email // acme owner, globex member
+	bob   = demo.Bob.Email   // globex admin
 )
 
 func TestSealer(t *testing.T) {

@@ -12,14 +12,15 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mcp-oauth/catalog/contract"
+	"github.com/mcp-oauth/catalog/demo"
 	"github.com/mcp-oauth/consent-app/internal/store"
 	"github.com/mcp-oauth/consent-app/internal/store/storetest"
 )
 
-const (
-	alice = "alice@example.com" // acme owner, globex member
-	bob   = "bob@example.com"   // globex admin
-	carol = "carol@example.com" // no team
+var (
+	alice = demo.Alice.Email // acme owner, globex member
+	bob   = demo.Bob.Email   // globex admin
+	carol = demo.Carol.Email // no team
 )
 
 func ids(views []store.ConnectionView) []string {

@@ -16,8 +16,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
+	"github.com/mcp-oauth/catalog/demo"
 	"github.com/mcp-oauth/e2e/stack"
 )
 
@@ -94,13 +96,10 @@ Connect Claude Code:
 
 Demo logins (password after the slash):
 
-  alice@example.com / alice-demo-password   Acme Corp (owner), Globex (member)
-  bob@example.com   / bob-demo-password     Globex (admin)
-  carol@example.com / carol-demo-password   no team
-
+%s
 Press Ctrl-C to stop.
 `, st.MCPURL, st.IssuerURL, st.IssuerURL, st.HydraPublicURL, st.HydraAdminURL,
-		postgres, opts.AppDB, opts.HydraDB, st.LogDir, st.MCPURL)
+		postgres, opts.AppDB, opts.HydraDB, st.LogDir, st.MCPURL, demoLogins())
 
 	select {
 	case <-ctx.Done():
@@ -112,4 +111,29 @@ Press Ctrl-C to stop.
 	case err := <-st.Exited():
 		return err
 	}
+}
+
+// demoLogins lists the demo users (package demo), one a line: email,
+// password, and their teams with their roles.
+func demoLogins() string {
+	users := demo.Users()
+	var we, wp int
+	for _, u := range users {
+		we, wp = max(we, len(u.Email)), max(wp, len(u.Password))
+	}
+	var b strings.Builder
+	for _, u := range users {
+		var teams []string
+		for _, t := range demo.Teams() {
+			if r, ok := u.Teams[t.Slug]; ok {
+				teams = append(teams, t.Name+" ("+string(r)+")")
+			}
+		}
+		desc := "no team"
+		if len(teams) > 0 {
+			desc = strings.Join(teams, ", ")
+		}
+		fmt.Fprintf(&b, "  %-*s / %-*s   %s\n", we, u.Email, wp, u.Password, desc)
+	}
+	return b.String()
 }

@@ -39,7 +39,7 @@ type DB struct {
 }
 
 // New returns a migrated database holding the demo users, teams and
-// memberships (store.DemoUsers; their password hashes are not real).
+// memberships (demo.Users; their password hashes are not real).
 func New(t testing.TB) *DB {
 	t.Helper()
 	pool, _, schema := pgtest.Schema(t, "consent_store_test")

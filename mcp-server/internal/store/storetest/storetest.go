@@ -12,15 +12,16 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/mcp-oauth/catalog/demo"
 	"github.com/mcp-oauth/mcp-server/internal/store"
 	"github.com/mcp-oauth/ops/pgtest"
 )
 
 // Fixed ids of the rows New inserts.
 const (
-	AcmeID   = "11111111-1111-1111-1111-111111111111" // team acme, prefix ACME
-	GlobexID = "22222222-2222-2222-2222-222222222222" // team globex, prefix GLOBEX
-	AliceID  = "77777777-7777-7777-7777-777777777777" // alice@example.com
+	AcmeID   = "11111111-1111-1111-1111-111111111111" // team demo.Acme (acme, prefix ACME)
+	GlobexID = "22222222-2222-2222-2222-222222222222" // team demo.Globex (globex, prefix GLOBEX)
+	AliceID  = "77777777-7777-7777-7777-777777777777" // demo.Alice (alice@example.com)
 
 	AcmeConnection    = "33333333-3333-3333-3333-333333333333" // alice in acme, live
 	RevokedConnection = "44444444-4444-4444-4444-444444444444" // alice in acme, revoked
@@ -28,17 +29,18 @@ const (
 )
 
 // consentSchema is the part of the consent app's schema this service reads,
-// as docs/design.md ("Contracts between the services") defines it.
-const consentSchema = `
+// as docs/design.md ("Contracts between the services") defines it, with the
+// demo data's Alice and teams (package demo).
+var consentSchema = `
 CREATE TABLE users (id uuid PRIMARY KEY, email text UNIQUE NOT NULL, password_hash text NOT NULL DEFAULT '',
                     display_name text, created_at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE teams (id uuid PRIMARY KEY, slug text UNIQUE NOT NULL, name text NOT NULL, invoice_prefix text NOT NULL);
 CREATE TABLE connections (id uuid PRIMARY KEY, user_id uuid NOT NULL, team_id uuid NOT NULL, client_id text NOT NULL,
                           client_name text NOT NULL DEFAULT '', scopes text[] NOT NULL DEFAULT '{}',
                           created_at timestamptz NOT NULL DEFAULT now(), last_used_at timestamptz, revoked_at timestamptz);
-INSERT INTO users (id, email, display_name) VALUES ('` + AliceID + `', 'alice@example.com', 'Alice');
-INSERT INTO teams VALUES ('` + AcmeID + `', 'acme', 'Acme Corp', 'ACME'),
-                         ('` + GlobexID + `', 'globex', 'Globex', 'GLOBEX');
+INSERT INTO users (id, email, display_name) VALUES ('` + AliceID + `', '` + demo.Alice.Email + `', '` + demo.Alice.Name + `');
+INSERT INTO teams VALUES ('` + AcmeID + `', '` + demo.Acme.Slug + `', '` + demo.Acme.Name + `', '` + demo.Acme.InvoicePrefix + `'),
+                         ('` + GlobexID + `', '` + demo.Globex.Slug + `', '` + demo.Globex.Name + `', '` + demo.Globex.InvoicePrefix + `');
 INSERT INTO connections (id, user_id, team_id, client_id) VALUES
   ('` + AcmeConnection + `', '` + AliceID + `', '` + AcmeID + `', 'client-1'),
   ('` + GlobexConnection + `', '` + AliceID + `', '` + GlobexID + `', 'client-1');
