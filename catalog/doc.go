@@ -4,4 +4,8 @@
 // files under messages/). The consent app's registration front, metadata
 // documents and consent page, and the MCP server's metadata and tool gating all
 // read it; nothing else lists scopes.
+//
+// The module's other packages own the other facts the two services share:
+// contract (access-token claim names, audit outcomes, the connection_changed
+// channel, membership roles) and demo (the demo users and teams).
 package catalog

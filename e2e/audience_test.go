@@ -13,6 +13,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/oauth2"
+
+	"github.com/mcp-oauth/catalog/contract"
+	"github.com/mcp-oauth/catalog/demo"
 )
 
 // TestAudienceIsChecked issues two tokens that differ only in audience, by
@@ -46,7 +49,8 @@ func adminIssuedToken(t *testing.T, audience string) string {
 	}
 	defer db.Close(t.Context())
 	var userID, teamID, connID string
-	if err := db.QueryRow(t.Context(), `SELECT u.id, t.id FROM users u, teams t WHERE u.email = 'alice@example.com' AND t.slug = 'acme'`).Scan(&userID, &teamID); err != nil {
+	if err := db.QueryRow(t.Context(), `SELECT u.id, t.id FROM users u, teams t WHERE u.email = $1 AND t.slug = $2`,
+		demo.Alice.Email, demo.Acme.Slug).Scan(&userID, &teamID); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.QueryRow(t.Context(), `INSERT INTO connections (user_id, team_id, client_id, client_name, scopes)
@@ -70,7 +74,8 @@ func adminIssuedToken(t *testing.T, audience string) string {
 	adminJSON(t, http.MethodPut, "/admin/oauth2/auth/requests/consent/accept?consent_challenge="+url.QueryEscape(loc.Query().Get("consent_challenge")),
 		map[string]any{
 			"grant_scope": []string{"invoices:read"}, "grant_access_token_audience": []string{audience},
-			"session": map[string]any{"access_token": map[string]any{"team_id": teamID, "team_slug": "acme", "connection_id": connID}},
+			"session": map[string]any{"access_token": map[string]any{
+				contract.ClaimTeamID: teamID, contract.ClaimTeamSlug: demo.Acme.Slug, contract.ClaimConnectionID: connID}},
 		}, &accepted)
 	loc = follow(t, hc, accepted.RedirectTo)
 	tok, err := cfg.Exchange(t.Context(), loc.Query().Get("code"), oauth2.VerifierOption(verifier))

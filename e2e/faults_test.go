@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/catalog/demo"
 	"github.com/mcp-oauth/e2e/stack"
 )
@@ -94,7 +95,7 @@ func checkRows(t *testing.T, before, after rowCounts, newConns int) {
 // one for each call that reached the MCP server.
 func (k *kit) checkAudit(t *testing.T, token string, answers []mcpAnswer) {
 	t.Helper()
-	connID, _ := k.introspectExt(t, token)["connection_id"].(string)
+	connID, _ := k.introspectExt(t, token)[contract.ClaimConnectionID].(string)
 	results, calls := 0, 0
 	for _, a := range answers {
 		switch {

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/oauth2"
 
+	"github.com/mcp-oauth/catalog/contract"
 	"github.com/mcp-oauth/catalog/demo"
 	"github.com/mcp-oauth/e2e/browser"
 	"github.com/mcp-oauth/e2e/stack"
@@ -819,7 +820,7 @@ func (k *kit) settingsBrowser(t *testing.T, p person) *browser.Browser {
 func (k *kit) settingsCases() []hostileCase {
 	t := k.t
 	victim := k.token(t, as(alice, demo.Acme.Name), "invoices:read")
-	conn, _ := k.introspectExt(t, victim.AccessToken)["connection_id"].(string)
+	conn, _ := k.introspectExt(t, victim.AccessToken)[contract.ClaimConnectionID].(string)
 	var aliceID string
 	k.queryRow(t, `SELECT id::text FROM users WHERE email = $1`, []any{alice.email}, &aliceID)
 	bobB := k.settingsBrowser(t, bob)
@@ -1024,7 +1025,7 @@ func (k *kit) mcpCases() []hostileCase {
 
 	// A token whose connection was revoked in the database.
 	cut := k.token(t, as(alice, demo.Acme.Name), "invoices:read")
-	connID, _ := k.introspectExt(t, cut.AccessToken)["connection_id"].(string)
+	connID, _ := k.introspectExt(t, cut.AccessToken)[contract.ClaimConnectionID].(string)
 	revokeConnection(t, connID)
 
 	// A token that lives one second.
