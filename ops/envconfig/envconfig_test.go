@@ -124,3 +124,42 @@ func TestCheckPublicURL(t *testing.T) {
 		t.Error("MODE=staging accepted")
 	}
 }
+
+func TestCheckURL(t *testing.T) {
+	tests := []struct {
+		url string
+		ok  bool
+	}{
+		{"http://127.0.0.1:4445", true},
+		{"https://hydra-admin.internal/", true},
+		{"127.0.0.1:4445", false},
+		{"ftp://hydra", false},
+		{"/admin", false},
+		{"http://", false},
+	}
+	for _, tt := range tests {
+		if err := CheckURL("HYDRA_ADMIN_URL", tt.url); (err == nil) != tt.ok {
+			t.Errorf("CheckURL(%s) = %v, want ok=%v", tt.url, err, tt.ok)
+		}
+	}
+}
+
+func TestCheckDatabaseURL(t *testing.T) {
+	tests := []struct {
+		url, wantErr string
+	}{
+		{"postgres://app@localhost:5432/app", ""},
+		{"host=localhost dbname=app", ""},
+		{"", "DATABASE_URL is required"},
+		{"postgres://app:s3cret@host:notaport/app", "DATABASE_URL is not a valid PostgreSQL connection string"},
+	}
+	for _, tt := range tests {
+		err := CheckDatabaseURL(tt.url)
+		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("CheckDatabaseURL(%q) = %v, want %q", tt.url, err, tt.wantErr)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("CheckDatabaseURL quotes the password: %v", err)
+		}
+	}
+}

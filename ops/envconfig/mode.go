@@ -50,6 +50,16 @@ func CheckPublicURL(m Mode, name, raw string) error {
 	return nil
 }
 
+// CheckURL checks a URL the service calls itself (Hydra's listeners): an
+// absolute http(s) URL.
+func CheckURL(name, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s must be an absolute http(s) URL, got %q", name, raw)
+	}
+	return nil
+}
+
 // IsLoopback reports whether host names this computer.
 func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {

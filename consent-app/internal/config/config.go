@@ -128,22 +128,15 @@ func (c Config) Validate() error {
 	} else if c.Mode != "" {
 		errs = append(errs, envconfig.CheckPublicURL(c.Mode, "PUBLIC_URL", c.PublicURL))
 	}
-	if err := checkURL("MCP_RESOURCE_URL", c.MCPResourceURL); err != nil {
+	if err := envconfig.CheckURL("MCP_RESOURCE_URL", c.MCPResourceURL); err != nil {
 		errs = append(errs, err)
-	} else if err := envconfig.CheckPublicURL(c.Mode, "MCP_RESOURCE_URL", c.MCPResourceURL); c.Mode != "" && err != nil {
-		errs = append(errs, err)
-	} else if u, _ := url.Parse(c.MCPResourceURL); u.Fragment != "" || u.RawQuery != "" {
-		errs = append(errs, errors.New("MCP_RESOURCE_URL must not have a query or fragment"))
+	} else if c.Mode != "" {
+		errs = append(errs, envconfig.CheckPublicURL(c.Mode, "MCP_RESOURCE_URL", c.MCPResourceURL))
 	}
-	if err := checkURL("HYDRA_PUBLIC_URL", c.HydraPublicURL); err != nil {
-		errs = append(errs, err)
-	}
-	if err := checkURL("HYDRA_ADMIN_URL", c.HydraAdminURL); err != nil {
-		errs = append(errs, err)
-	}
-	if c.DatabaseURL == "" {
-		errs = append(errs, errors.New("DATABASE_URL is required"))
-	}
+	errs = append(errs,
+		envconfig.CheckURL("HYDRA_PUBLIC_URL", c.HydraPublicURL),
+		envconfig.CheckURL("HYDRA_ADMIN_URL", c.HydraAdminURL),
+		envconfig.CheckDatabaseURL(c.DatabaseURL))
 	if len(c.TokenHookAPIKey) < 16 {
 		errs = append(errs, errors.New("TOKEN_HOOK_API_KEY is required and must be at least 16 characters"))
 	}
@@ -217,16 +210,8 @@ func (c Config) Common() service.Common {
 // SecureCookies reports whether cookies must carry the Secure flag.
 func (c Config) SecureCookies() bool { return strings.HasPrefix(c.PublicURL, "https://") }
 
-func checkURL(name, raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%s must be an absolute http(s) URL, got %q", name, raw)
-	}
-	return nil
-}
-
 func checkOrigin(name, raw string) error {
-	if err := checkURL(name, raw); err != nil {
+	if err := envconfig.CheckURL(name, raw); err != nil {
 		return err
 	}
 	u, _ := url.Parse(raw)

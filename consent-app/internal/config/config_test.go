@@ -65,6 +65,8 @@ func TestValidate(t *testing.T) {
 			c.ClientIdleTTL = time.Hour
 		}, []string{"CLIENT_UNAUTHORIZED_TTL 1m0s", "CLIENT_IDLE_TTL 1h0m0s"}},
 		{"bad trusted proxy", func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/8", "proxy.internal"} }, []string{`TRUSTED_PROXIES: "proxy.internal"`}},
+		{"bad database url", func(c *Config) { c.DatabaseURL = "postgres://a:secret@host:notaport/db" }, []string{"DATABASE_URL is not a valid"}},
+		{"resource with user info", func(c *Config) { c.MCPResourceURL = "http://u:p@localhost:8080/mcp" }, []string{"MCP_RESOURCE_URL must not have user info"}},
 		{"all problems at once", func(c *Config) {
 			c.DatabaseURL = ""
 			c.CookieSecret = "short"

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/mcp-oauth/ops/envconfig"
 	"github.com/mcp-oauth/ops/service"
 )
@@ -140,9 +138,7 @@ func (c Config) Validate() error {
 		// exactly (RFC 8414 §3.3).
 		errs = append(errs, fmt.Errorf("AUTH_ISSUER %q: drop the trailing slash", c.AuthIssuer))
 	}
-	if u, err := url.Parse(c.HydraAdminURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("HYDRA_ADMIN_URL %q: want an absolute http(s) URL", c.HydraAdminURL))
-	}
+	errs = append(errs, envconfig.CheckURL("HYDRA_ADMIN_URL", c.HydraAdminURL))
 	if c.IntrospectionCacheTTL < 0 || c.IntrospectionCacheTTL > maxIntrospectionCacheTTL {
 		errs = append(errs, fmt.Errorf("INTROSPECTION_CACHE_TTL %s: want 0 (no reuse) up to %s", c.IntrospectionCacheTTL, maxIntrospectionCacheTTL))
 	}
@@ -155,13 +151,7 @@ func (c Config) Validate() error {
 	if c.AuditRetention < minAuditRetention {
 		errs = append(errs, fmt.Errorf("AUDIT_RETENTION %s: want at least %s", c.AuditRetention, minAuditRetention))
 	}
-	if c.DatabaseURL == "" {
-		errs = append(errs, errors.New("DATABASE_URL is required (for example postgres://user@localhost:5432/app)"))
-	} else if _, err := pgxpool.ParseConfig(c.DatabaseURL); err != nil {
-		// The parse error can echo the URL, password included, so it is not
-		// wrapped.
-		errs = append(errs, errors.New("DATABASE_URL is not a valid PostgreSQL connection string"))
-	}
+	errs = append(errs, envconfig.CheckDatabaseURL(c.DatabaseURL))
 	return errors.Join(errs...)
 }
 
