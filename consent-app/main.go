@@ -31,36 +31,37 @@ import (
 	"github.com/mcp-oauth/ops/service"
 )
 
-func main() {
-	service.Service[config.Config]{
-		Name: "consent-app",
-		Load: config.FromEnv,
-		// Every connection is pinged as it is acquired, not only after a
-		// second idle (pgx's default): after a PostgreSQL restart a
-		// connection the restart cut would otherwise fail one sign-in or
-		// consent with a 503. A round trip is little next to argon2id.
-		Pool: service.PoolOptions{PingOnAcquire: true},
-		Commands: []service.Command[config.Config]{
-			{Name: "serve", Needs: service.NeedsDatabase, Run: serve},
-			{Name: "migrate", Needs: service.NeedsDatabase, Run: func(ctx context.Context, env service.Env[config.Config]) error {
-				return service.Migrate(ctx, env.Pool, func(ctx context.Context) error { return store.Migrate(ctx, env.Pool) })
+func main() { consentApp.Main() }
+
+// consentApp is the binary: its commands on the shared skeleton.
+var consentApp = service.Service[config.Config]{
+	Name: "consent-app",
+	Load: config.FromEnv,
+	// Every connection is pinged as it is acquired, not only after a
+	// second idle (pgx's default): after a PostgreSQL restart a
+	// connection the restart cut would otherwise fail one sign-in or
+	// consent with a 503. A round trip is little next to argon2id.
+	Pool: service.PoolOptions{PingOnAcquire: true},
+	Commands: []service.Command[config.Config]{
+		{Name: "serve", Needs: service.NeedsDatabase, Run: serve},
+		{Name: "migrate", Needs: service.NeedsDatabase, Run: func(ctx context.Context, env service.Env[config.Config]) error {
+			return service.Migrate(ctx, env.Pool, func(ctx context.Context) error { return store.Migrate(ctx, env.Pool) })
+		}},
+		{Name: "seed-demo", Needs: service.NeedsDatabase,
+			DevelopmentOnly: "seed-demo creates accounts with published passwords; it runs only with MODE=development",
+			Run: func(ctx context.Context, env service.Env[config.Config]) error {
+				return store.New(env.Pool).SeedDemo(ctx, password.Hash)
 			}},
-			{Name: "seed-demo", Needs: service.NeedsDatabase,
-				DevelopmentOnly: "seed-demo creates accounts with published passwords; it runs only with MODE=development",
-				Run: func(ctx context.Context, env service.Env[config.Config]) error {
-					return store.New(env.Pool).SeedDemo(ctx, password.Hash)
-				}},
-			{Name: "hygiene", Needs: service.NeedsDatabase, Run: func(ctx context.Context, env service.Env[config.Config]) error {
-				rep, err := hygieneJob(env.Config, store.New(env.Pool), hydraadmin.New(env.Config.HydraAdminURL), nil, env.Log).Run(ctx)
-				if err == nil {
-					env.Log.Info("hygiene pass", "skipped_for_another_replica", rep.Skipped, "clients_deleted", len(rep.Deleted), "consents_revoked", rep.ConsentsRevoked)
-				}
-				return err
-			}},
-			service.Healthcheck[config.Config](),
-			service.ConfigVars[config.Config]("consent-app", config.Vars),
-		},
-	}.Main()
+		{Name: "hygiene", Needs: service.NeedsDatabase, Run: func(ctx context.Context, env service.Env[config.Config]) error {
+			rep, err := hygieneJob(env.Config, store.New(env.Pool), hydraadmin.New(env.Config.HydraAdminURL), nil, env.Log).Run(ctx)
+			if err == nil {
+				env.Log.Info("hygiene pass", "skipped_for_another_replica", rep.Skipped, "clients_deleted", len(rep.Deleted), "consents_revoked", rep.ConsentsRevoked)
+			}
+			return err
+		}},
+		service.Healthcheck[config.Config](),
+		service.ConfigVars[config.Config]("consent-app", config.Vars),
+	},
 }
 
 func hygieneJob(cfg config.Config, st *store.Store, h *hydraadmin.Client, m *telemetry.Metrics, log *slog.Logger) *hygiene.Job {
