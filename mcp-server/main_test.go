@@ -16,7 +16,7 @@ func TestRunRefusesBadInvocations(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"bogus"}, []string{`unknown command "bogus"`}},
+		{[]string{"bogus"}, []string{`unknown command "bogus"; use serve (default), migrate, seed-demo, healthcheck or config-vars`}},
 		{[]string{"serve", "extra"}, []string{"unexpected arguments"}},
 		// The configuration is checked before anything connects, and every
 		// problem is reported.
@@ -31,6 +31,18 @@ func TestRunRefusesBadInvocations(t *testing.T) {
 				t.Errorf("run(%q) = %v, want an error mentioning %q", tt.args, err, want)
 			}
 		}
+	}
+}
+
+// seed-demo is refused in production before anything connects.
+func TestSeedDemoRefusedInProduction(t *testing.T) {
+	for k, v := range map[string]string{"MODE": "production", "MCP_RESOURCE_URL": "https://mcp.example.com/mcp",
+		"AUTH_ISSUER": "https://auth.example.com", "DATABASE_URL": "postgres://app@127.0.0.1:1/app"} {
+		t.Setenv(k, v)
+	}
+	err := mcpServer.Run(t.Context(), []string{"seed-demo"}, slog.New(slog.DiscardHandler), new(slog.LevelVar), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "seed-demo adds demo data; it runs only with MODE=development") {
+		t.Errorf("seed-demo in production: %v", err)
 	}
 }
 
