@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	hydra "github.com/ory/hydra-client-go/v2"
@@ -141,14 +142,42 @@ func ValidateDocument(body []byte, clientIDURL string) (register.Metadata, error
 
 // HydraClient is the Hydra client mirroring a validated document.
 func HydraClient(m register.Metadata, clientIDURL string, u *url.URL, mcpResourceURL string) hydra.OAuth2Client {
-	if m.ClientName == "" {
-		m.ClientName = u.Host
-	}
+	m.ClientName = NameOr(m.ClientName, u.Host)
 	cl := register.HydraClient(m, mcpResourceURL)
 	id := HydraID(clientIDURL)
 	cl.ClientId = &id
 	cl.Metadata = map[string]any{"registered_via": registeredVia, "client_id_url": clientIDURL}
 	return cl
+}
+
+// DisplayName is the name a client goes by on the sign-in and consent
+// pages and in the connection recorded for it: its client_name without
+// surrounding space, else its client_id; "?" for no client at all.
+func DisplayName(c *hydra.OAuth2Client) string {
+	if c == nil {
+		return "?"
+	}
+	return NameOr(c.GetClientName(), c.GetClientId())
+}
+
+// NameOr returns name without surrounding space, or fallback when nothing
+// is left of it: the one rule for a client name that may be missing.
+func NameOr(name, fallback string) string {
+	if n := strings.TrimSpace(name); n != "" {
+		return n
+	}
+	return fallback
+}
+
+// Initial is the letter on a client's avatar, from its display name: the
+// pages never load a client's logo from its URL.
+func Initial(name string) string {
+	for _, r := range name {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return string(unicode.ToUpper(r))
+		}
+	}
+	return "?"
 }
 
 // DocumentURL returns the client_id URL that a Hydra client mirrors, or ""

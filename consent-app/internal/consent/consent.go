@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
-	"unicode"
 
 	"github.com/gin-gonic/gin"
 	hydra "github.com/ory/hydra-client-go/v2"
@@ -214,7 +212,7 @@ func (h *Handler) Submit(c *gin.Context) {
 	redirect, err := h.Hydra.AcceptConsent(c, challenge, hydraadmin.ConsentGrant{
 		Scopes:            plan.HydraScopes,
 		Audience:          plan.Audience,
-		AccessTokenClaims: Claims(plan, connID, clientName(req.Client), stepUp(h.Known, req.Client)),
+		AccessTokenClaims: Claims(plan, connID, clientmeta.DisplayName(req.Client), stepUp(h.Known, req.Client)),
 	})
 	if err != nil {
 		web.HydraError(c.Writer, c.Request, l, h.Log, err)
@@ -293,12 +291,12 @@ func (h *Handler) page(c *gin.Context, l *locale.Localizer, status int, req *hyd
 	}
 	ar, _ := authorize.Parse(req.GetRequestUrl())
 	host, local := ar.RedirectHost()
-	name := clientName(req.Client)
+	name := clientmeta.DisplayName(req.Client)
 	p := Page{
 		Challenge:        req.Challenge,
 		CSRFToken:        h.CSRF.Token(c.Writer, c.Request, "consent:"+req.Challenge),
 		ClientName:       name,
-		ClientInitial:    initial(name),
+		ClientInitial:    clientmeta.Initial(name),
 		VerifiedHost:     clientmeta.VerifiedHost(req.Client),
 		Publisher:        publisher(h.Known, req.Client),
 		Verified:         Verified(req.Client, local),
@@ -363,25 +361,4 @@ func (h *Handler) reject(c *gin.Context, l *locale.Localizer, challenge string, 
 func (h *Handler) unavailable(c *gin.Context, l *locale.Localizer, op string, err error) {
 	h.Log.ErrorContext(c, op, "err", err)
 	web.Error(c.Writer, c.Request, l, web.Unavailable)
-}
-
-func clientName(c *hydra.OAuth2Client) string {
-	if c == nil {
-		return "?"
-	}
-	if n := strings.TrimSpace(c.GetClientName()); n != "" {
-		return n
-	}
-	return c.GetClientId()
-}
-
-// initial is the letter on the client's avatar: the page never loads a
-// client's logo from its URL.
-func initial(name string) string {
-	for _, r := range name {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			return string(unicode.ToUpper(r))
-		}
-	}
-	return "?"
 }

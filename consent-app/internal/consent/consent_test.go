@@ -130,14 +130,6 @@ func TestScopeTexts(t *testing.T) {
 	}
 }
 
-func TestInitial(t *testing.T) {
-	for name, want := range map[string]string{"claude code": "C", "  élan": "É", "42 apps": "4", "✨": "?", "": "?"} {
-		if got := initial(name); got != want {
-			t.Errorf("initial(%q) = %q, want %q", name, got, want)
-		}
-	}
-}
-
 // TestPublisher: a pinned client is named by its publisher only when the
 // Hydra client mirrors that client's document URL; a client that registered
 // itself as "Claude Code", or claims the document in metadata it could not

@@ -20,6 +20,7 @@ import (
 	hydra "github.com/ory/hydra-client-go/v2"
 
 	"github.com/mcp-oauth/consent-app/internal/authorize"
+	"github.com/mcp-oauth/consent-app/internal/clientmeta"
 	"github.com/mcp-oauth/consent-app/internal/csrf"
 	"github.com/mcp-oauth/consent-app/internal/firstparty"
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
@@ -238,10 +239,7 @@ func (h *Handler) form(c *gin.Context, l *locale.Localizer, status int, req *hyd
 	p.Challenge = req.Challenge
 	p.CSRFToken = h.CSRF.Token(c.Writer, c.Request, "login:"+req.Challenge)
 	p.Settings = firstparty.Is(req.Client.GetClientId())
-	p.ClientName = req.Client.GetClientName()
-	if p.ClientName == "" {
-		p.ClientName = req.Client.GetClientId()
-	}
+	p.ClientName = clientmeta.DisplayName(&req.Client)
 	self := "/login?login_challenge=" + url.QueryEscape(req.Challenge)
 	web.Render(c.Writer, status, "login.html", web.NewView(l, self, "login.title", p))
 }

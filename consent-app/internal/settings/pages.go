@@ -2,13 +2,13 @@ package settings
 
 import (
 	"time"
-	"unicode"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 	"golang.org/x/text/number"
 
 	"github.com/mcp-oauth/catalog"
+	"github.com/mcp-oauth/consent-app/internal/clientmeta"
 	"github.com/mcp-oauth/consent-app/internal/locale"
 	"github.com/mcp-oauth/consent-app/internal/store"
 )
@@ -122,7 +122,7 @@ func (h *Handler) rows(v *viewer, conns []store.ConnectionView) []ConnRow {
 
 func (h *Handler) row(v *viewer, c store.ConnectionView) ConnRow {
 	r := ConnRow{
-		ID: c.ID, ClientName: c.ClientName, ClientInitial: initial(c.ClientName), TeamName: c.TeamName,
+		ID: c.ID, ClientName: c.ClientName, ClientInitial: clientmeta.Initial(c.ClientName), TeamName: c.TeamName,
 		UserEmail: c.UserEmail, Mine: c.UserID == v.user.ID,
 		Created: formatTime(c.CreatedAt), CreatedISO: c.CreatedAt.UTC().Format(time.RFC3339),
 	}
@@ -148,14 +148,4 @@ func formatDuration(l *locale.Localizer, d time.Duration) string {
 	tag, _ := language.Parse(l.Lang())
 	ms := float64(d.Microseconds()) / 1000
 	return message.NewPrinter(tag).Sprint(number.Decimal(ms, number.MaxFractionDigits(1), number.MinFractionDigits(1))) + " ms"
-}
-
-// initial is the letter on a client's avatar, as on the consent page.
-func initial(name string) string {
-	for _, r := range name {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			return string(unicode.ToUpper(r))
-		}
-	}
-	return "?"
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mcp-oauth/catalog"
 	"github.com/mcp-oauth/catalog/contract"
+	"github.com/mcp-oauth/consent-app/internal/clientmeta"
 	"github.com/mcp-oauth/consent-app/internal/firstparty"
 	"github.com/mcp-oauth/consent-app/internal/oautherr"
 	"github.com/mcp-oauth/consent-app/internal/store"
@@ -73,9 +74,7 @@ func (r *Request) Connection() (c store.Connection, ok bool) {
 		// Never nil: the column is NOT NULL.
 		Scopes: append([]string{}, catalog.Known(stringsClaim(r.Session.Extra, contract.ClaimConnectionScopes))...),
 	}
-	if c.ClientName == "" {
-		c.ClientName = c.ClientID
-	}
+	c.ClientName = clientmeta.NameOr(c.ClientName, c.ClientID)
 	return c, c.ID != "" && c.UserID != "" && c.TeamID != "" && c.ClientID != ""
 }
 
