@@ -18,15 +18,16 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+
+	"github.com/mcp-oauth/consent-app/internal/appcookie"
 )
 
 // CookieName is the cookie that holds the session identifier on a plain-HTTP
 // origin; on https it is SecureCookieName.
 const CookieName = "session"
 
-// SecureCookieName carries the __Host- prefix, which browsers accept only
-// with Secure, Path=/ and no Domain: no other host can set or shadow it.
-const SecureCookieName = "__Host-session"
+// SecureCookieName carries the __Host- prefix (appcookie.Name).
+const SecureCookieName = appcookie.HostPrefix + CookieName
 
 // minSessionLen is the length of rand.Text (128 bits): shorter cookie values
 // were not made here.
@@ -44,17 +45,13 @@ type Protector struct {
 	secure bool
 }
 
-// New returns a Protector. secure sets the cookie's Secure flag (https origins).
-func New(secret string, secure bool) *Protector {
-	return &Protector{secret: []byte(secret), secure: secure}
+// New returns a Protector keyed by the app's cookie secret. secure sets the
+// cookie's Secure flag and name prefix (https origins).
+func New(cookieSecret string, secure bool) *Protector {
+	return &Protector{secret: appcookie.Key(cookieSecret, "csrf tokens"), secure: secure}
 }
 
-func (p *Protector) cookieName() string {
-	if p.secure {
-		return SecureCookieName
-	}
-	return CookieName
-}
+func (p *Protector) cookieName() string { return appcookie.Name(CookieName, p.secure) }
 
 // Token returns the token for purpose, starting a session if the browser has
 // none yet.
@@ -69,10 +66,7 @@ func (p *Protector) Token(w http.ResponseWriter, r *http.Request, purpose string
 // the old one stop validating.
 func (p *Protector) Renew(w http.ResponseWriter) string {
 	session := rand.Text()
-	http.SetCookie(w, &http.Cookie{
-		Name: p.cookieName(), Value: session, Path: "/",
-		HttpOnly: true, Secure: p.secure, SameSite: http.SameSiteLaxMode,
-	})
+	appcookie.Set(w, CookieName, session, 0, p.secure)
 	return session
 }
 

@@ -10,14 +10,13 @@ package firstparty
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"log/slog"
 	"time"
 
 	hydra "github.com/ory/hydra-client-go/v2"
 
+	"github.com/mcp-oauth/consent-app/internal/appcookie"
 	"github.com/mcp-oauth/consent-app/internal/loopback"
 )
 
@@ -36,9 +35,7 @@ func Is(clientID string) bool { return clientID == ClientID }
 // Secret is the client's secret, derived from the app's cookie secret so
 // that every replica registers the same one and nothing new is configured.
 func Secret(cookieSecret string) string {
-	m := hmac.New(sha256.New, []byte(cookieSecret))
-	m.Write([]byte("first-party client secret"))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return base64.RawURLEncoding.EncodeToString(appcookie.Key(cookieSecret, "first-party client secret"))
 }
 
 // Client is the Hydra client for the auth origin publicURL.

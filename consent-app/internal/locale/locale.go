@@ -25,6 +25,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/mcp-oauth/catalog"
+	"github.com/mcp-oauth/consent-app/internal/appcookie"
 )
 
 //go:embed messages/*.json
@@ -36,6 +37,9 @@ var Fallback = language.English
 
 // QueryParam is the language switcher's query parameter.
 const QueryParam = "lang"
+
+// cookieName is the cookie that keeps a switcher choice (appcookie.Name).
+const cookieName = "lang"
 
 // cookieMaxAge keeps a switcher choice for a year.
 const cookieMaxAge = 365 * 24 * 60 * 60
@@ -180,21 +184,11 @@ func parseList(s string) []language.Tag {
 func (c *Catalog) For(w http.ResponseWriter, r *http.Request, uiLocales string) *Localizer {
 	choice := r.URL.Query().Get(QueryParam)
 	if t, ok := c.match(parseList(choice)); ok {
-		http.SetCookie(w, &http.Cookie{
-			Name: c.cookieName(), Value: t.String(), Path: "/", MaxAge: cookieMaxAge,
-			HttpOnly: true, Secure: c.secure, SameSite: http.SameSiteLaxMode,
-		})
-	} else if ck, err := r.Cookie(c.cookieName()); err == nil {
+		appcookie.Set(w, cookieName, t.String(), cookieMaxAge, c.secure)
+	} else if ck, err := r.Cookie(appcookie.Name(cookieName, c.secure)); err == nil {
 		choice = ck.Value
 	}
 	return c.Localizer(c.Resolve(Preferences{Choice: choice, UILocales: uiLocales, AcceptLanguage: r.Header.Get("Accept-Language")}))
-}
-
-func (c *Catalog) cookieName() string {
-	if c.secure {
-		return "__Host-lang"
-	}
-	return "lang"
 }
 
 // Localizer returns the localizer for one of the offered languages.

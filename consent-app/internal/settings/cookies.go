@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mcp-oauth/consent-app/internal/appcookie"
 )
 
 // sealer signs cookie values, so that the browser can hold them but not
@@ -16,11 +18,9 @@ import (
 type sealer struct{ key []byte }
 
 // newSealer derives the cookie key from the app's cookie secret, apart from
-// the CSRF tokens' use of it.
+// its other uses.
 func newSealer(cookieSecret string) sealer {
-	m := hmac.New(sha256.New, []byte(cookieSecret))
-	m.Write([]byte("settings cookies"))
-	return sealer{key: m.Sum(nil)}
+	return sealer{key: appcookie.Key(cookieSecret, "settings cookies")}
 }
 
 // seal joins kind, the fields and the expiry, and signs them. Fields must not
@@ -58,9 +58,7 @@ func (s sealer) sign(body string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// cookies names and sets the settings pages' cookies: HttpOnly, SameSite=Lax
-// (the sign-in comes back by a top-level redirect), and on https Secure with
-// the __Host- prefix.
+// cookies names and sets the settings pages' cookies (appcookie.Set).
 type cookies struct{ secure bool }
 
 const (
@@ -68,29 +66,16 @@ const (
 	signInCookie  = "settings_auth" // a sign-in in progress: state, nonce, PKCE verifier
 )
 
-func (c cookies) name(base string) string {
-	if c.secure {
-		return "__Host-" + base
-	}
-	return base
-}
-
 func (c cookies) set(w http.ResponseWriter, base, value string, maxAge time.Duration) {
-	http.SetCookie(w, &http.Cookie{
-		Name: c.name(base), Value: value, Path: "/", MaxAge: int(maxAge.Seconds()),
-		HttpOnly: true, Secure: c.secure, SameSite: http.SameSiteLaxMode,
-	})
+	appcookie.Set(w, base, value, int(maxAge.Seconds()), c.secure)
 }
 
 func (c cookies) clear(w http.ResponseWriter, base string) {
-	http.SetCookie(w, &http.Cookie{
-		Name: c.name(base), Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: c.secure, SameSite: http.SameSiteLaxMode,
-	})
+	appcookie.Set(w, base, "", -1, c.secure)
 }
 
 func (c cookies) get(r *http.Request, base string) string {
-	ck, err := r.Cookie(c.name(base))
+	ck, err := r.Cookie(appcookie.Name(base, c.secure))
 	if err != nil {
 		return ""
 	}
