@@ -132,11 +132,7 @@ func (t *tools) listInvoices(ctx context.Context, id *gate.Identity, in ListInvo
 	if err != nil {
 		return ListInvoicesOutput{}, t.listFailed(ctx, "list_invoices", err)
 	}
-	out := ListInvoicesOutput{Invoices: make([]InvoiceSummary, 0, len(page.Invoices)), NextCursor: page.Next}
-	for _, inv := range page.Invoices {
-		out.Invoices = append(out.Invoices, invoiceSummary(inv))
-	}
-	return out, nil
+	return ListInvoicesOutput{Invoices: convert(page.Invoices, invoiceSummary), NextCursor: page.Next}, nil
 }
 
 // GetInvoiceInput names the invoice to get.
@@ -295,14 +291,14 @@ func (t *tools) listEstimates(ctx context.Context, id *gate.Identity, in ListEst
 	if err != nil {
 		return ListEstimatesOutput{}, t.listFailed(ctx, "list_estimates", err)
 	}
-	out := ListEstimatesOutput{Estimates: make([]EstimateOutput, 0, len(page.Estimates)), NextCursor: page.Next}
-	for _, e := range page.Estimates {
-		out.Estimates = append(out.Estimates, EstimateOutput{
-			ID: e.ID, Number: e.Number, Customer: e.Customer, Summary: e.Summary, AmountCents: e.AmountCents,
-			Currency: e.Currency, Status: e.Status, IssuedOn: formatDate(e.IssuedOn), ValidUntil: formatDate(e.ValidUntil),
-		})
+	return ListEstimatesOutput{Estimates: convert(page.Estimates, estimateOutput), NextCursor: page.Next}, nil
+}
+
+func estimateOutput(e store.Estimate) EstimateOutput {
+	return EstimateOutput{
+		ID: e.ID, Number: e.Number, Customer: e.Customer, Summary: e.Summary, AmountCents: e.AmountCents,
+		Currency: e.Currency, Status: e.Status, IssuedOn: formatDate(e.IssuedOn), ValidUntil: formatDate(e.ValidUntil),
 	}
-	return out, nil
 }
 
 func invoiceSummary(inv store.Invoice) InvoiceSummary {
@@ -313,11 +309,9 @@ func invoiceSummary(inv store.Invoice) InvoiceSummary {
 }
 
 func invoiceOutput(inv store.Invoice) InvoiceOutput {
-	out := InvoiceOutput{InvoiceSummary: invoiceSummary(inv), Lines: make([]InvoiceLineOutput, 0, len(inv.Lines))}
-	for _, l := range inv.Lines {
-		out.Lines = append(out.Lines, InvoiceLineOutput{
+	return InvoiceOutput{InvoiceSummary: invoiceSummary(inv), Lines: convert(inv.Lines, func(l store.InvoiceLine) InvoiceLineOutput {
+		return InvoiceLineOutput{
 			Description: l.Description, Quantity: l.Quantity, UnitPriceCents: l.UnitPriceCents, AmountCents: l.AmountCents,
-		})
-	}
-	return out
+		}
+	})}
 }

@@ -152,6 +152,16 @@ func inputSchema[In any](edit func(props map[string]*jsonschema.Schema)) *jsonsc
 	return s
 }
 
+// convert maps items to a tool's output type. The result is never nil, so an
+// empty list is [] in the output, not null.
+func convert[From, To any](items []From, f func(From) To) []To {
+	out := make([]To, 0, len(items))
+	for _, item := range items {
+		out = append(out, f(item))
+	}
+	return out
+}
+
 func enum(values ...string) []any {
 	out := make([]any, len(values))
 	for i, v := range values {

@@ -105,18 +105,13 @@ func (t *tools) listTransactions(ctx context.Context, id *gate.Identity, in List
 	if err != nil {
 		return ListTransactionsOutput{}, t.listFailed(ctx, "list_transactions", err)
 	}
-	out := ListTransactionsOutput{
-		Transactions: make([]TransactionOutput, 0, len(page.Transactions)),
-		Totals:       make([]CurrencyTotal, 0, len(page.Totals)),
-		NextCursor:   page.Next,
-	}
-	for _, tr := range page.Transactions {
-		out.Transactions = append(out.Transactions, transactionOutput(tr))
-	}
-	for _, c := range page.Totals {
-		out.Totals = append(out.Totals, CurrencyTotal{Currency: c.Currency, InCents: c.InCents, OutCents: c.OutCents, NetCents: c.NetCents, Count: c.Count})
-	}
-	return out, nil
+	return ListTransactionsOutput{
+		Transactions: convert(page.Transactions, transactionOutput),
+		Totals: convert(page.Totals, func(c store.CurrencyTotal) CurrencyTotal {
+			return CurrencyTotal{Currency: c.Currency, InCents: c.InCents, OutCents: c.OutCents, NetCents: c.NetCents, Count: c.Count}
+		}),
+		NextCursor: page.Next,
+	}, nil
 }
 
 // CreateTransactionInput is the transaction to record.
