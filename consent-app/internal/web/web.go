@@ -56,6 +56,17 @@ type View struct {
 	Data any
 }
 
+// Part is what a partial template for one item of a page receives: the
+// page's localizer, as $.L in the partial like in the page, and the item.
+type Part struct {
+	L    *locale.Localizer
+	Item any
+}
+
+// Part pairs item with the view's localizer, for a partial template:
+// {{template "connection-details" ($.Part .)}}.
+func (v View) Part(item any) Part { return Part{L: v.L, Item: item} }
+
 // NewView returns the view of a page titled by message titleID whose
 // language switcher links to self (path and query; "" = no switcher).
 func NewView(l *locale.Localizer, self, titleID string, data any) View {
