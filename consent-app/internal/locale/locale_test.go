@@ -1,9 +1,7 @@
 package locale
 
 import (
-	"context"
 	"io/fs"
-	"log/slog"
 	"net/http/httptest"
 	"slices"
 	"strconv"
@@ -14,24 +12,12 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/mcp-oauth/catalog"
+	"github.com/mcp-oauth/consent-app/internal/logtest"
 )
-
-// strictLog fails the test on any warning, such as a missing translation.
-type strictLog struct{ t *testing.T }
-
-func (h strictLog) Enabled(context.Context, slog.Level) bool { return true }
-func (h strictLog) Handle(_ context.Context, r slog.Record) error {
-	if r.Level >= slog.LevelWarn {
-		h.t.Errorf("logged %s: %s", r.Level, r.Message)
-	}
-	return nil
-}
-func (h strictLog) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h strictLog) WithGroup(string) slog.Handler      { return h }
 
 func newCatalog(t *testing.T) *Catalog {
 	t.Helper()
-	c, err := New(Options{Log: slog.New(strictLog{t})})
+	c, err := New(Options{Log: logtest.Strict(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +86,7 @@ func TestEveryLanguageHasScopeTexts(t *testing.T) {
 }
 
 // TestPluralsRender: every plural message renders in every language without
-// a missing form (strictLog fails the test otherwise).
+// a missing form (logtest.Strict fails the test otherwise).
 func TestPluralsRender(t *testing.T) {
 	c := newCatalog(t)
 	for _, tag := range c.Languages() {

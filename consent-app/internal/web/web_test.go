@@ -1,8 +1,6 @@
 package web_test
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -13,22 +11,10 @@ import (
 	"github.com/mcp-oauth/consent-app/internal/locale"
 	"github.com/mcp-oauth/consent-app/internal/login"
 	"github.com/mcp-oauth/consent-app/internal/logout"
+	"github.com/mcp-oauth/consent-app/internal/logtest"
 	"github.com/mcp-oauth/consent-app/internal/store"
 	"github.com/mcp-oauth/consent-app/internal/web"
 )
-
-// strictLog fails the test on a warning, such as a missing translation.
-type strictLog struct{ t *testing.T }
-
-func (h strictLog) Enabled(context.Context, slog.Level) bool { return true }
-func (h strictLog) Handle(_ context.Context, r slog.Record) error {
-	if r.Level >= slog.LevelWarn {
-		h.t.Errorf("logged %s: %s", r.Level, r.Message)
-	}
-	return nil
-}
-func (h strictLog) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h strictLog) WithGroup(string) slog.Handler      { return h }
 
 // inline matches what the Content-Security-Policy would block: scripts,
 // event handlers and inline styles.
@@ -38,7 +24,7 @@ var inline = regexp.MustCompile(`(?i)<script|\son[a-z]+=|\sstyle=|<style|javascr
 // each language: every message exists, and nothing inline would need the
 // CSP relaxed.
 func TestEveryPageRendersInEveryLanguage(t *testing.T) {
-	cat, err := locale.New(locale.Options{Log: slog.New(strictLog{t})})
+	cat, err := locale.New(locale.Options{Log: logtest.Strict(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
