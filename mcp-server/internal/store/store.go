@@ -90,7 +90,7 @@ func (s *Store) User(ctx context.Context, id string) (User, error) {
 	}
 	var u User
 	err = s.pool.QueryRow(ctx,
-		`SELECT id::text, email, coalesce(display_name, '') FROM users WHERE id = $1`, uid,
+		`SELECT id::text, email, display_name FROM users WHERE id = $1`, uid,
 	).Scan(&u.ID, &u.Email, &u.DisplayName)
 	if err != nil {
 		return User{}, notFound("user", err)

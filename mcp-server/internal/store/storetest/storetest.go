@@ -1,7 +1,7 @@
 // Package storetest gives a test a database of its own on the PostgreSQL
-// server named by DATABASE_URL: a fresh schema holding the part of the
-// consent app's schema this service reads, a few users, teams and
-// connections, and this service's migrations. Without DATABASE_URL the test
+// server named by DATABASE_URL: a fresh schema holding the consent app's
+// real schema (its migrations, package consent-app/migrations), a user, two
+// teams and a few connections, and this service's migrations. Without DATABASE_URL the test
 // fails, saying how to run it (pgtest.URL); scripts/test always sets it.
 package storetest
 
@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mcp-oauth/catalog/demo"
+	"github.com/mcp-oauth/consent-app/migrations"
 	"github.com/mcp-oauth/mcp-server/internal/store"
 	"github.com/mcp-oauth/ops/pgtest"
 )
@@ -28,24 +29,18 @@ const (
 	GlobexConnection  = "55555555-5555-5555-5555-555555555555" // alice in globex, live
 )
 
-// consentSchema is the part of the consent app's schema this service reads,
-// as docs/design.md ("Contracts between the services") defines it, with the
-// demo data's Alice and teams (package demo).
-var consentSchema = `
-CREATE TABLE users (id uuid PRIMARY KEY, email text UNIQUE NOT NULL, password_hash text NOT NULL DEFAULT '',
-                    display_name text, created_at timestamptz NOT NULL DEFAULT now());
-CREATE TABLE teams (id uuid PRIMARY KEY, slug text UNIQUE NOT NULL, name text NOT NULL, invoice_prefix text NOT NULL);
-CREATE TABLE connections (id uuid PRIMARY KEY, user_id uuid NOT NULL, team_id uuid NOT NULL, client_id text NOT NULL,
-                          client_name text NOT NULL DEFAULT '', scopes text[] NOT NULL DEFAULT '{}',
-                          created_at timestamptz NOT NULL DEFAULT now(), last_used_at timestamptz, revoked_at timestamptz);
-INSERT INTO users (id, email, display_name) VALUES ('` + AliceID + `', '` + demo.Alice.Email + `', '` + demo.Alice.Name + `');
+// demoRows are the demo data's Alice and teams (package demo), with her
+// memberships and connections, in the consent app's real tables.
+var demoRows = `
+INSERT INTO users (id, email, password_hash, display_name) VALUES ('` + AliceID + `', '` + demo.Alice.Email + `', '', '` + demo.Alice.Name + `');
 INSERT INTO teams VALUES ('` + AcmeID + `', '` + demo.Acme.Slug + `', '` + demo.Acme.Name + `', '` + demo.Acme.InvoicePrefix + `'),
                          ('` + GlobexID + `', '` + demo.Globex.Slug + `', '` + demo.Globex.Name + `', '` + demo.Globex.InvoicePrefix + `');
-INSERT INTO connections (id, user_id, team_id, client_id) VALUES
-  ('` + AcmeConnection + `', '` + AliceID + `', '` + AcmeID + `', 'client-1'),
-  ('` + GlobexConnection + `', '` + AliceID + `', '` + GlobexID + `', 'client-1');
-INSERT INTO connections (id, user_id, team_id, client_id, revoked_at) VALUES
-  ('` + RevokedConnection + `', '` + AliceID + `', '` + AcmeID + `', 'client-1', now());
+INSERT INTO memberships (team_id, user_id, role) VALUES ('` + AcmeID + `', '` + AliceID + `', 'owner'), ('` + GlobexID + `', '` + AliceID + `', 'member');
+INSERT INTO connections (id, user_id, team_id, client_id, client_name, scopes) VALUES
+  ('` + AcmeConnection + `', '` + AliceID + `', '` + AcmeID + `', 'client-1', 'client-1 app', '{}'),
+  ('` + GlobexConnection + `', '` + AliceID + `', '` + GlobexID + `', 'client-1', 'client-1 app', '{}');
+INSERT INTO connections (id, user_id, team_id, client_id, client_name, scopes, revoked_at) VALUES
+  ('` + RevokedConnection + `', '` + AliceID + `', '` + AcmeID + `', 'client-1', 'client-1 app', '{}', now());
 `
 
 // DB is a test's database.
@@ -65,7 +60,10 @@ func New(t testing.TB) *DB {
 	t.Helper()
 	pool, dsn, schema := pgtest.Schema(t, "mcp_store_test")
 	ctx := context.Background()
-	if _, err := pool.Exec(ctx, consentSchema); err != nil {
+	if err := migrations.Up(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, demoRows); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 { // migrating twice must be a no-op the second time
