@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/mcp-oauth/catalog/contract"
 )
 
 // register registers a client through the registration front and returns
@@ -65,9 +63,7 @@ func TestClientHygiene(t *testing.T) {
 	age(abandoned, "25 hours")
 	fresh := register(t, "e2e fresh")
 
-	jane := newUser(t, db, "jane")
-	_, team := newTeam(t, db, "Wonka", map[string]contract.Role{jane.email: contract.RoleOwner})
-	jane.team = team
+	jane := newOwner(t, db, "jane", "Wonka")
 	idle, err := connect(t, jane)
 	if err != nil {
 		t.Fatal(err)

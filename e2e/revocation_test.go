@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/mcp-oauth/catalog/contract"
 )
 
 // revocationRuns is how many times TestRevocationAcrossReplicas revokes and
@@ -34,9 +32,7 @@ func TestRevocationAcrossReplicas(t *testing.T) {
 		t.Fatalf("the stack runs %d MCP server replicas; this test needs two", len(st.MCPReplicaURLs))
 	}
 	db := appDB(t)
-	hank := newUser(t, db, "hank")
-	_, team := newTeam(t, db, "Vandelay", map[string]contract.Role{hank.email: contract.RoleOwner})
-	hank.team = team
+	hank := newOwner(t, db, "hank", "Vandelay")
 
 	c := newChrome(t, "en-US,en;q=0.9")
 	resp := c.open(st.IssuerURL + "/settings")
@@ -184,9 +180,7 @@ func msList(ds []time.Duration) string {
 // they held, and a revocation after that still reaches both at once.
 func TestRevocationListenerLoss(t *testing.T) {
 	db := appDB(t)
-	ivy := newUser(t, db, "ivy")
-	_, team := newTeam(t, db, "Soylent", map[string]contract.Role{ivy.email: contract.RoleOwner})
-	ivy.team = team
+	ivy := newOwner(t, db, "ivy", "Soylent")
 	conn, err := connect(t, ivy)
 	if err != nil {
 		t.Fatal(err)

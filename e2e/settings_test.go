@@ -69,6 +69,15 @@ func newTeam(t *testing.T, db *pgxpool.Pool, name string, members map[string]con
 	return id, fullName
 }
 
+// newOwner adds a person (newUser) who owns a new team (newTeam), both
+// removed when the test ends, and returns the person with that team chosen.
+func newOwner(t *testing.T, db *pgxpool.Pool, name, teamName string) person {
+	t.Helper()
+	p := newUser(t, db, name)
+	_, p.team = newTeam(t, db, teamName, map[string]contract.Role{p.email: contract.RoleOwner})
+	return p
+}
+
 // settingsSignIn opens the settings pages in a fresh browser and signs in as
 // p on the one sign-in page; it returns the browser and My connections.
 func settingsSignIn(t *testing.T, p person) (*browser.Browser, *browser.Page) {
@@ -375,9 +384,7 @@ func userID(t *testing.T, db *pgxpool.Pool, p person) string {
 // connection's activity view and as "last used".
 func TestAuditActivity(t *testing.T) {
 	db := appDB(t)
-	gina := newUser(t, db, "gina")
-	_, team := newTeam(t, db, "Hooli", map[string]contract.Role{gina.email: contract.RoleOwner})
-	gina.team = team
+	gina := newOwner(t, db, "gina", "Hooli")
 	c, err := connect(t, gina)
 	if err != nil {
 		t.Fatal(err)
