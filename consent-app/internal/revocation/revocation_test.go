@@ -37,6 +37,13 @@ func (h *hydra) calls() []store.Grant {
 	return slices.Clone(h.revoked)
 }
 
+// newRevoker returns a fresh database and a Revoker on it that calls h.
+func newRevoker(t *testing.T, h *hydra) (*storetest.DB, *revocation.Revoker) {
+	t.Helper()
+	db := storetest.New(t)
+	return db, &revocation.Revoker{Store: db.Store, Hydra: h, Log: storetest.Discard}
+}
+
 var (
 	alice = demo.Alice.Email
 	bob   = demo.Bob.Email
@@ -45,9 +52,8 @@ var (
 // Hydra's consent for a user and client goes with their last connection of
 // that client, not before (docs/design.md quirk 7).
 func TestHydraConsentGoesWithTheLastConnection(t *testing.T) {
-	db := storetest.New(t)
 	h := &hydra{}
-	r := &revocation.Revoker{Store: db.Store, Hydra: h, Log: storetest.Discard}
+	db, r := newRevoker(t, h)
 	ctx := t.Context()
 	acme := db.Connect(t, alice, "acme", "client-r")
 	globex := db.Connect(t, alice, "globex", "client-r")
@@ -74,9 +80,8 @@ func TestHydraConsentGoesWithTheLastConnection(t *testing.T) {
 }
 
 func TestFailedHydraCallsAreRetried(t *testing.T) {
-	db := storetest.New(t)
 	h := &hydra{down: true}
-	r := &revocation.Revoker{Store: db.Store, Hydra: h, Log: storetest.Discard}
+	db, r := newRevoker(t, h)
 	ctx := t.Context()
 	db.Connect(t, alice, "acme", "client-1")
 	db.Connect(t, alice, "globex", "client-2")
@@ -100,9 +105,8 @@ func TestFailedHydraCallsAreRetried(t *testing.T) {
 // membership.Remove is the function tests and the team page call: the
 // member's connections into the team end, Hydra's consent with the last.
 func TestRemoveMember(t *testing.T) {
-	db := storetest.New(t)
 	h := &hydra{}
-	r := &revocation.Revoker{Store: db.Store, Hydra: h, Log: storetest.Discard}
+	db, r := newRevoker(t, h)
 	ctx := t.Context()
 	conn := db.Connect(t, alice, "globex", "client-m")
 	n, err := membership.Remove(ctx, r, db.Users[bob], db.Teams["globex"], db.Users[alice])
@@ -119,9 +123,8 @@ func TestRemoveMember(t *testing.T) {
 }
 
 func TestAllOfClientNeedsNoHydra(t *testing.T) {
-	db := storetest.New(t)
 	h := &hydra{down: true}
-	r := &revocation.Revoker{Store: db.Store, Hydra: h, Log: storetest.Discard}
+	db, r := newRevoker(t, h)
 	conn := db.Connect(t, alice, "acme", "client-gone")
 	if n, err := r.AllOfClient(t.Context(), "client-gone"); err != nil || n != 1 || !db.Revoked(t, conn) {
 		t.Fatalf("AllOfClient = %d, %v", n, err)
