@@ -39,14 +39,10 @@ type EstimatePage struct {
 
 // ListEstimates returns a page of teamID's estimates.
 func (s *Store) ListEstimates(ctx context.Context, teamID string, q EstimateQuery) (EstimatePage, error) {
-	if err := checkLimit(q.Limit); err != nil {
-		return EstimatePage{}, err
-	}
-	after, err := decodeCursor(kindEstimate, q.Cursor)
+	afterDate, afterKey, err := pageStart(kindEstimate, q.Limit, q.Cursor)
 	if err != nil {
 		return EstimatePage{}, err
 	}
-	afterDate, afterKey := after.after()
 	var page EstimatePage
 	err = s.inTeam(ctx, teamID, pgx.ReadOnly, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
@@ -71,11 +67,7 @@ func (s *Store) ListEstimates(ctx context.Context, teamID string, q EstimateQuer
 	if err != nil {
 		return EstimatePage{}, fmt.Errorf("list estimates: %w", err)
 	}
-	if len(page.Estimates) > q.Limit {
-		page.Estimates = page.Estimates[:q.Limit]
-		last := page.Estimates[q.Limit-1]
-		page.Next = encodeCursor(kindEstimate, last.IssuedOn, last.Number)
-	}
+	page.Estimates, page.Next = pageEnd(kindEstimate, page.Estimates, q.Limit, func(e Estimate) (time.Time, string) { return e.IssuedOn, e.Number })
 	return page, nil
 }
 

@@ -58,14 +58,10 @@ type InvoicePage struct {
 
 // ListInvoices returns a page of teamID's invoices, without their lines.
 func (s *Store) ListInvoices(ctx context.Context, teamID string, q InvoiceQuery) (InvoicePage, error) {
-	if err := checkLimit(q.Limit); err != nil {
-		return InvoicePage{}, err
-	}
-	after, err := decodeCursor(kindInvoice, q.Cursor)
+	afterDate, afterKey, err := pageStart(kindInvoice, q.Limit, q.Cursor)
 	if err != nil {
 		return InvoicePage{}, err
 	}
-	afterDate, afterKey := after.after()
 	customer := ""
 	if q.Customer != "" {
 		customer = containsPattern(q.Customer)
@@ -92,11 +88,7 @@ func (s *Store) ListInvoices(ctx context.Context, teamID string, q InvoiceQuery)
 	if err != nil {
 		return InvoicePage{}, fmt.Errorf("list invoices: %w", err)
 	}
-	if len(page.Invoices) > q.Limit {
-		page.Invoices = page.Invoices[:q.Limit]
-		last := page.Invoices[q.Limit-1]
-		page.Next = encodeCursor(kindInvoice, last.IssuedOn, last.Number)
-	}
+	page.Invoices, page.Next = pageEnd(kindInvoice, page.Invoices, q.Limit, func(inv Invoice) (time.Time, string) { return inv.IssuedOn, inv.Number })
 	return page, nil
 }
 

@@ -56,6 +56,32 @@ func (p *position) after() (date, key *string) {
 	return &p.Date, &p.Key
 }
 
+// pageStart checks a listing's page size and cursor and returns the keyset
+// arguments of where its page starts (see after).
+func pageStart(kind string, limit int, cursor string) (date, key *string, err error) {
+	if err := checkLimit(limit); err != nil {
+		return nil, nil, err
+	}
+	p, err := decodeCursor(kind, cursor)
+	if err != nil {
+		return nil, nil, err
+	}
+	date, key = p.after()
+	return date, key, nil
+}
+
+// pageEnd cuts rows, queried with one more than limit, to limit and returns
+// the cursor of the next page after the last row kept, by that row's
+// position (date, key); "" when no row was left over.
+func pageEnd[T any](kind string, rows []T, limit int, position func(T) (time.Time, string)) ([]T, string) {
+	if len(rows) <= limit {
+		return rows, ""
+	}
+	rows = rows[:limit]
+	date, key := position(rows[limit-1])
+	return rows, encodeCursor(kind, date, key)
+}
+
 // checkLimit guards against a caller that forgot to bound the page size.
 func checkLimit(limit int) error {
 	if limit < 1 || limit > MaxPageSize {

@@ -51,14 +51,10 @@ type TransactionPage struct {
 // ListTransactions returns a page of teamID's transactions and the totals
 // of the selected date range.
 func (s *Store) ListTransactions(ctx context.Context, teamID string, q TransactionQuery) (TransactionPage, error) {
-	if err := checkLimit(q.Limit); err != nil {
-		return TransactionPage{}, err
-	}
-	after, err := decodeCursor(kindTransaction, q.Cursor)
+	afterDate, afterKey, err := pageStart(kindTransaction, q.Limit, q.Cursor)
 	if err != nil {
 		return TransactionPage{}, err
 	}
-	afterDate, afterKey := after.after()
 	from, to := optionalDate(q.From), optionalDate(q.To)
 	var page TransactionPage
 	err = s.inTeam(ctx, teamID, pgx.ReadOnly, func(tx pgx.Tx) error {
@@ -110,11 +106,7 @@ func (s *Store) ListTransactions(ctx context.Context, teamID string, q Transacti
 	if err != nil {
 		return TransactionPage{}, fmt.Errorf("list transactions: %w", err)
 	}
-	if len(page.Transactions) > q.Limit {
-		page.Transactions = page.Transactions[:q.Limit]
-		last := page.Transactions[q.Limit-1]
-		page.Next = encodeCursor(kindTransaction, last.BookedOn, last.Reference)
-	}
+	page.Transactions, page.Next = pageEnd(kindTransaction, page.Transactions, q.Limit, func(t Transaction) (time.Time, string) { return t.BookedOn, t.Reference })
 	return page, nil
 }
 
