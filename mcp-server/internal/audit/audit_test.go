@@ -27,6 +27,15 @@ type writer struct {
 
 func newWriter() *writer { return &writer{wrote: make(chan struct{}, 100)} }
 
+// flushingEvery runs a Recorder that flushes to a new writer every interval,
+// until the test ends.
+func flushingEvery(t *testing.T, interval time.Duration) (*writer, *Recorder) {
+	w := newWriter()
+	r := New(w, storetest.Discard, Options{FlushInterval: interval})
+	go r.Run(t.Context())
+	return w, r
+}
+
 func (w *writer) WriteAudit(_ context.Context, events []store.AuditEvent) error {
 	w.mu.Lock()
 	defer func() { w.mu.Unlock(); w.wrote <- struct{}{} }()
@@ -93,10 +102,8 @@ func TestRecorderBatches(t *testing.T) {
 
 func TestRecorderFlushesOnInterval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := newWriter()
 		const interval = 20 * time.Millisecond
-		r := New(w, storetest.Discard, Options{FlushInterval: interval})
-		go r.Run(t.Context())
+		w, r := flushingEvery(t, interval)
 		r.Record(ev("whoami"))
 		time.Sleep(interval - time.Nanosecond)
 		synctest.Wait()
@@ -204,10 +211,8 @@ func TestMiddlewareRecordsToolCalls(t *testing.T) {
 }
 
 func testMiddlewareRecordsToolCalls(t *testing.T) {
-	w := newWriter()
 	const interval = 5 * time.Millisecond
-	r := New(w, storetest.Discard, Options{FlushInterval: interval})
-	go r.Run(t.Context())
+	w, r := flushingEvery(t, interval)
 	id := &gate.Identity{UserID: "user-1", TeamID: "team-1", ClientID: "client-1", ConnectionID: "conn-1", Scopes: []string{"invoices:read"}}
 	cs := connect(t, r, id)
 	ctx := t.Context()
@@ -248,10 +253,8 @@ func testMiddlewareRecordsToolCalls(t *testing.T) {
 // flush intervals pass.
 func TestMiddlewareNeedsTheGate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := newWriter()
 		const interval = 5 * time.Millisecond
-		r := New(w, storetest.Discard, Options{FlushInterval: interval})
-		go r.Run(t.Context())
+		w, r := flushingEvery(t, interval)
 		cs := connect(t, r, nil)
 		res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{"n": 1}})
 		if err != nil || res.IsError {
