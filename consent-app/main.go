@@ -21,6 +21,7 @@ import (
 	"github.com/mcp-oauth/consent-app/internal/firstparty"
 	"github.com/mcp-oauth/consent-app/internal/hydraadmin"
 	"github.com/mcp-oauth/consent-app/internal/hygiene"
+	"github.com/mcp-oauth/consent-app/internal/loopback"
 	"github.com/mcp-oauth/consent-app/internal/password"
 	"github.com/mcp-oauth/consent-app/internal/revocation"
 	"github.com/mcp-oauth/consent-app/internal/server"
@@ -86,6 +87,11 @@ func serve(ctx context.Context, env service.Env[config.Config]) error {
 	var registered atomic.Bool
 	go func() {
 		firstparty.Register(ctx, hydra, firstparty.Client(cfg.PublicURL, firstparty.Secret(cfg.CookieSecret)), log)
+		// Clients registered before the edge translated localhost redirect
+		// URIs (package loopback) get their Hydra form before we are ready.
+		if _, err := loopback.Upgrade(ctx, hydra, log); err != nil {
+			log.ErrorContext(ctx, "give localhost redirect URIs their Hydra form; clients registered by an earlier version may be refused", "err", err)
+		}
 		registered.Store(ctx.Err() == nil)
 	}()
 	ready := health.Ready(map[string]health.Check{

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 
 	"golang.org/x/oauth2"
 
 	"github.com/mcp-oauth/catalog/demo"
 	"github.com/mcp-oauth/e2e/browser"
+	"github.com/mcp-oauth/e2e/stack"
 )
 
 // portLessLoopback are the redirect URIs that Claude Code 2.1.328 and Codex
@@ -153,4 +155,31 @@ func registerLoopbackClientNamed(t *testing.T, name string, redirects []string) 
 		t.Fatalf("registration answered redirect_uris %q, want the client's own %q", reg.RedirectURIs, redirects)
 	}
 	return reg.ClientID
+}
+
+// TestUpgradeKeepsOldLoopbackClients: a client registered by a version
+// that showed Hydra localhost as it is still logs in after an upgrade: the
+// consent app gives its localhost redirect URIs their Hydra form when it
+// starts.
+func TestUpgradeKeepsOldLoopbackClients(t *testing.T) {
+	var created struct {
+		ClientID string `json:"client_id"`
+	}
+	// What the registration front wrote before the translation existed.
+	adminJSON(t, "POST", "/admin/clients", map[string]any{
+		"client_name": "e2e registered before the upgrade", "redirect_uris": []string{"http://localhost/callback"},
+		"grant_types": []string{"authorization_code", "refresh_token"}, "response_types": []string{"code"},
+		"token_endpoint_auth_method": "none", "scope": "invoices:read invoices:write accounting:read accounting:write offline_access",
+		"audience": []string{st.MCPURL}, "metadata": map[string]any{"registered_via": "dynamic_client_registration"},
+	}, &created)
+	if err := st.StopServer(stack.ConsentApp, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.StartServer(t.Context(), stack.ConsentApp); err != nil {
+		t.Fatal(err)
+	}
+	tok := loopbackLogin(t, created.ClientID, "http://localhost:61060/callback")
+	if r := rawCall(t, "Bearer "+tok.AccessToken); r.StatusCode != http.StatusOK {
+		t.Fatalf("tools/call: HTTP %d", r.StatusCode)
+	}
 }

@@ -276,6 +276,14 @@ func nextPageToken(links []string) string {
 	return ""
 }
 
+// SetRedirectURIs replaces a client's redirect URIs and nothing else (a
+// JSON patch: Hydra keeps the client's secret).
+func (c *Client) SetRedirectURIs(ctx context.Context, id string, uris []string) error {
+	op := hydra.JsonPatch{Op: "replace", Path: "/redirect_uris", Value: uris}
+	_, resp, err := c.api.PatchOAuth2Client(ctx, id).JsonPatch([]hydra.JsonPatch{op}).Execute()
+	return classify("set redirect URIs", resp, err)
+}
+
 // DeleteClient deletes a client; one that is gone already is no error.
 func (c *Client) DeleteClient(ctx context.Context, id string) error {
 	resp, err := c.api.DeleteOAuth2Client(ctx, id).Execute()
