@@ -103,9 +103,25 @@ func stringsClaim(ext map[string]any, key string) []string {
 
 // Verdict is the hook's answer.
 type Verdict struct {
-	Allow  bool
-	Reason string // why a token was refused, for the log
+	Allow bool
+	// Refusal says why a token was refused; "" when it is allowed.
+	Refusal Refusal
 }
+
+// Refusal is why the hook refused a token: the value of the log line's
+// reason and of the decisions metric's label (as "refused_<value>").
+type Refusal string
+
+// The refusals.
+const (
+	RefusedGrantType         Refusal = "grant_type"          // not authorization_code or refresh_token
+	RefusedFirstPartyRefresh Refusal = "first_party_refresh" // the settings client only signs in
+	RefusedNoConnection      Refusal = "no_connection"       // the token carries no connection id
+	RefusedUnknownConnection Refusal = "unknown_connection"
+	RefusedRevoked           Refusal = "revoked"
+	RefusedNotOwner          Refusal = "not_owner"  // the connection is another user's or client's
+	RefusedNotMember         Refusal = "not_member" // the user left the connection's team
+)
 
 // Decide is the pure decision. Only authorization_code and refresh_token
 // grants are served, and only for a connection that exists, is not revoked,
@@ -116,7 +132,7 @@ func Decide(grantTypes []string, subject, clientID, connectionID string, st stor
 	if len(grantTypes) == 0 || slices.ContainsFunc(grantTypes, func(g string) bool {
 		return g != "authorization_code" && g != "refresh_token"
 	}) {
-		return Verdict{Reason: "grant type not allowed"}
+		return Verdict{Refusal: RefusedGrantType}
 	}
 	if firstparty.Is(clientID) {
 		// The settings pages' sign-in: openid only, no connection, and no
@@ -124,19 +140,19 @@ func Decide(grantTypes []string, subject, clientID, connectionID string, st stor
 		if slices.Equal(grantTypes, []string{"authorization_code"}) {
 			return Verdict{Allow: true}
 		}
-		return Verdict{Reason: "the first-party client only signs in"}
+		return Verdict{Refusal: RefusedFirstPartyRefresh}
 	}
 	switch {
 	case connectionID == "":
-		return Verdict{Reason: "token has no connection"}
+		return Verdict{Refusal: RefusedNoConnection}
 	case !st.Exists:
-		return Verdict{Reason: "connection does not exist"}
+		return Verdict{Refusal: RefusedUnknownConnection}
 	case st.Revoked:
-		return Verdict{Reason: "connection revoked"}
+		return Verdict{Refusal: RefusedRevoked}
 	case st.UserID != subject || st.ClientID != clientID:
-		return Verdict{Reason: "connection belongs to another user or client"}
+		return Verdict{Refusal: RefusedNotOwner}
 	case !st.Member:
-		return Verdict{Reason: "user is no longer a member of the team"}
+		return Verdict{Refusal: RefusedNotMember}
 	}
 	return Verdict{Allow: true}
 }
@@ -174,9 +190,9 @@ func (h *Handler) ServeHook(c *gin.Context) {
 	}
 	v := Decide(req.Request.GrantTypes, req.Session.IDToken.Subject, req.Request.ClientID, connID, st)
 	if !v.Allow {
-		h.Log.InfoContext(c, "token refused", "reason", v.Reason, "client_id", req.Request.ClientID,
+		h.Log.InfoContext(c, "token refused", "reason", string(v.Refusal), "client_id", req.Request.ClientID,
 			"connection_id", connID, "grant_types", req.Request.GrantTypes)
-		h.Metrics.TokenHook("refused: " + v.Reason)
+		h.Metrics.TokenHook("refused_" + string(v.Refusal))
 		c.Status(http.StatusForbidden)
 		return
 	}

@@ -28,31 +28,28 @@ func TestDecide(t *testing.T) {
 		client string
 		conn   string
 		st     store.ConnectionState
-		allow  bool
+		want   Refusal // "" = allowed
 	}{
-		{"code exchange", []string{"authorization_code"}, "u1", "c1", "k1", live, true},
-		{"refresh", []string{"refresh_token"}, "u1", "c1", "k1", live, true},
-		{"client credentials", []string{"client_credentials"}, "u1", "c1", "k1", live, false},
-		{"jwt bearer", []string{"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "u1", "c1", "k1", live, false},
-		{"no grant", nil, "u1", "c1", "k1", live, false},
-		{"no connection claim", []string{"refresh_token"}, "u1", "c1", "", store.ConnectionState{}, false},
-		{"unknown connection", []string{"refresh_token"}, "u1", "c1", "k1", store.ConnectionState{}, false},
-		{"revoked", []string{"refresh_token"}, "u1", "c1", "k1", with(func(s *store.ConnectionState) { s.Revoked = true }), false},
-		{"left team", []string{"refresh_token"}, "u1", "c1", "k1", with(func(s *store.ConnectionState) { s.Member = false }), false},
-		{"other user", []string{"refresh_token"}, "u2", "c1", "k1", live, false},
-		{"other client", []string{"refresh_token"}, "u1", "c2", "k1", live, false},
-		{"settings sign-in", []string{"authorization_code"}, "u1", firstparty.ClientID, "", store.ConnectionState{}, true},
-		{"settings refresh", []string{"refresh_token"}, "u1", firstparty.ClientID, "", store.ConnectionState{}, false},
-		{"settings client credentials", []string{"client_credentials"}, "u1", firstparty.ClientID, "", store.ConnectionState{}, false},
+		{"code exchange", []string{"authorization_code"}, "u1", "c1", "k1", live, ""},
+		{"refresh", []string{"refresh_token"}, "u1", "c1", "k1", live, ""},
+		{"client credentials", []string{"client_credentials"}, "u1", "c1", "k1", live, RefusedGrantType},
+		{"jwt bearer", []string{"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "u1", "c1", "k1", live, RefusedGrantType},
+		{"no grant", nil, "u1", "c1", "k1", live, RefusedGrantType},
+		{"no connection claim", []string{"refresh_token"}, "u1", "c1", "", store.ConnectionState{}, RefusedNoConnection},
+		{"unknown connection", []string{"refresh_token"}, "u1", "c1", "k1", store.ConnectionState{}, RefusedUnknownConnection},
+		{"revoked", []string{"refresh_token"}, "u1", "c1", "k1", with(func(s *store.ConnectionState) { s.Revoked = true }), RefusedRevoked},
+		{"left team", []string{"refresh_token"}, "u1", "c1", "k1", with(func(s *store.ConnectionState) { s.Member = false }), RefusedNotMember},
+		{"other user", []string{"refresh_token"}, "u2", "c1", "k1", live, RefusedNotOwner},
+		{"other client", []string{"refresh_token"}, "u1", "c2", "k1", live, RefusedNotOwner},
+		{"settings sign-in", []string{"authorization_code"}, "u1", firstparty.ClientID, "", store.ConnectionState{}, ""},
+		{"settings refresh", []string{"refresh_token"}, "u1", firstparty.ClientID, "", store.ConnectionState{}, RefusedFirstPartyRefresh},
+		{"settings client credentials", []string{"client_credentials"}, "u1", firstparty.ClientID, "", store.ConnectionState{}, RefusedGrantType},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v := Decide(tt.grants, tt.subj, tt.client, tt.conn, tt.st)
-			if v.Allow != tt.allow {
-				t.Errorf("Decide() = %+v, want allow=%v", v, tt.allow)
-			}
-			if !v.Allow && v.Reason == "" {
-				t.Error("a refusal has no reason")
+			if v.Allow != (tt.want == "") || v.Refusal != tt.want {
+				t.Errorf("Decide() = %+v, want refusal %q", v, tt.want)
 			}
 		})
 	}
