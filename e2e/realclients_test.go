@@ -115,17 +115,25 @@ func TestCodex(t *testing.T) {
 	})
 }
 
+// approveAs checks the authorization request c sent, approves it in the
+// scripted browser as p, and checks the consent page and the answer.
+func (req *authorizationRequest) approveAs(t *testing.T, c realClient, p person) *approval {
+	t.Helper()
+	req.check(t, c)
+	a, err := approve(req.url, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkConsentPage(t, a.consentPage, c)
+	req.checkResponse(t, a.redirect)
+	return a
+}
+
 // codexLogin plays the person for a Codex login running in term, then checks
 // what Codex stored.
 func codexLogin(t *testing.T, home string, term *terminal) {
 	req := authRequest(t, term.expect(authURLPattern(), cliStep)[0])
-	req.check(t, codexCLI)
-	a, err := approve(req.url, as(alice, demo.Acme.Name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkConsentPage(t, a.consentPage, codexCLI)
-	req.checkResponse(t, a.redirect)
+	a := req.approveAs(t, codexCLI, as(alice, demo.Acme.Name))
 	// The browser follows the redirect to Codex's listener on the
 	// redirect's port (0.169.0 listens there in both commands).
 	deliver(t, a.redirect)
@@ -196,13 +204,7 @@ func TestGeminiCLI(t *testing.T) {
 	cli.send("\r")
 
 	req := authRequest(t, waitForLine(t, filepath.Join(home, "browser-opened"), cliStep))
-	req.check(t, geminiCLI)
-	a, err := approve(req.url, as(alice, demo.Acme.Name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkConsentPage(t, a.consentPage, geminiCLI)
-	req.checkResponse(t, a.redirect)
+	a := req.approveAs(t, geminiCLI, as(alice, demo.Acme.Name))
 	deliver(t, a.redirect)
 	cli.expect(regexp.MustCompile(`Successfully authenticated and reloaded tools for 'acme'`), cliStep)
 
